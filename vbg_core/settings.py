@@ -1,0 +1,186 @@
+"""One validated settings object for the engine, the worker and the OBS filter.
+
+Standard library only: the OBS side imports this module inside OBS's embedded Python.
+Keys are named once here; `Settings.from_obs` parses the filter's settings,
+`parse_background` parses the command line's `--background` value.
+"""
+
+from dataclasses import dataclass, replace
+from typing import Tuple, Union
+
+from .errors import SettingsError
+
+MODES = ("blur", "color", "image", "transparent")
+FITS = ("cover", "contain", "stretch")
+MODELS = ("landscape", "general")
+PROVIDERS = ("auto", "cpu", "directml", "cuda", "coreml")
+# Gaussian sigma of the background blur, in pixels of a 720-line frame (scaled with
+# the frame's height so a level looks the same at every resolution).
+BLUR_LEVELS = {"low": 6.0, "medium": 12.0, "high": 24.0}
+
+Rgb = Tuple[int, int, int]
+
+
+def parse_color(value: Union[int, str]) -> Rgb:
+    """0xRRGGBB integer or '#RRGGBB' string -> (r, g, b)."""
+    if isinstance(value, bool):
+        raise SettingsError(f"invalid colour {value!r}: use #RRGGBB or an integer 0xRRGGBB")
+    if isinstance(value, int):
+        if not 0 <= value <= 0xFFFFFF:
+            raise SettingsError(f"invalid colour {value:#x}: an integer colour must be 0xRRGGBB (0 to 0xFFFFFF)")
+        return (value >> 16) & 255, (value >> 8) & 255, value & 255
+    text = str(value).strip()
+    digits = text[1:] if text.startswith("#") else ""
+    if len(digits) != 6 or any(c not in "0123456789abcdefABCDEF" for c in digits):
+        raise SettingsError(f"invalid colour {value!r}: use #RRGGBB, for example #00FF00")
+    return parse_color(int(digits, 16))
+
+
+def color_from_obs(abgr: int) -> Rgb:
+    """OBS colour property 0xAABBGGRR -> (r, g, b); alpha is ignored."""
+    abgr = int(abgr) & 0xFFFFFFFF
+    return abgr & 255, (abgr >> 8) & 255, (abgr >> 16) & 255
+
+
+def color_to_obs(rgb: Rgb) -> int:
+    """(r, g, b) -> opaque OBS colour 0xFFBBGGRR."""
+    r, g, b = rgb
+    return 0xFF000000 | (b << 16) | (g << 8) | r
+
+
+def parse_blur(value: Union[str, float, int]) -> float:
+    """'low' | 'medium' | 'high' or a positive number -> blur sigma at 720 lines."""
+    if isinstance(value, str) and value.strip().lower() in BLUR_LEVELS:
+        return BLUR_LEVELS[value.strip().lower()]
+    try:
+        sigma = float(value)
+    except (TypeError, ValueError):
+        sigma = float("nan")
+    if not 0 < sigma <= 200:
+        raise SettingsError(
+            f"invalid blur {value!r}: use low, medium, high or a number between 0 and 200")
+    return sigma
+
+
+def _choice(name: str, value: str, allowed: Tuple[str, ...]) -> str:
+    text = str(value).strip().lower()
+    if text not in allowed:
+        raise SettingsError(f"invalid {name} {value!r}: choose one of {', '.join(allowed)}")
+    return text
+
+
+def _fraction(name: str, value: float) -> float:
+    number = float(value)
+    if not 0.0 <= number <= 1.0:
+        raise SettingsError(f"invalid {name} {value!r}: must be between 0 and 1")
+    return number
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that decides how a frame is processed. Validated on construction."""
+
+    mode: str = "blur"
+    color: Rgb = (255, 255, 255)
+    image_path: str = ""
+    image_fit: str = "cover"
+    blur: float = BLUR_LEVELS["medium"]
+    model: str = "landscape"
+    provider: str = "auto"
+    threads: int = 1
+    edges: bool = True          # guided edge refinement at output resolution
+    smoothing: float = 0.5      # temporal smoothing strength, 0 = off
+    threshold: float = 0.5      # probability at which alpha is 50 %
+    softness: float = 0.25      # width of the soft alpha ramp around the threshold
+
+    def __post_init__(self):
+        object.__setattr__(self, "mode", _choice("mode", self.mode, MODES))
+        object.__setattr__(self, "image_fit", _choice("image fit", self.image_fit, FITS))
+        object.__setattr__(self, "model", _choice("model", self.model, MODELS))
+        object.__setattr__(self, "provider", _choice("provider", self.provider, PROVIDERS))
+        object.__setattr__(self, "color", tuple(parse_color(_rgb_int(self.color))))
+        object.__setattr__(self, "blur", parse_blur(self.blur))
+        if isinstance(self.threads, bool) or not 1 <= int(self.threads) <= 64:
+            raise SettingsError(f"invalid threads {self.threads!r}: must be 1 to 64")
+        object.__setattr__(self, "threads", int(self.threads))
+        for name in ("smoothing", "threshold", "softness"):
+            object.__setattr__(self, name, _fraction(name, getattr(self, name)))
+        if self.mode == "image" and not str(self.image_path).strip():
+            raise SettingsError("image mode needs a background image: choose a JPG, PNG or WebP file")
+
+    def with_(self, **changes) -> "Settings":
+        return replace(self, **changes)
+
+    @classmethod
+    def from_obs(cls, data: dict) -> "Settings":
+        """Build from the OBS filter's settings (keys as in OBS_KEYS, colour 0xAABBGGRR)."""
+        values = {}
+        for key, field_name in OBS_KEYS.items():
+            if key in data and data[key] is not None:
+                values[field_name] = data[key]
+        if "color" in values:
+            values["color"] = color_from_obs(values["color"])
+        return cls(**values)
+
+
+def _rgb_int(color) -> int:
+    if isinstance(color, (tuple, list)) and len(color) == 3:
+        if all(isinstance(c, int) and 0 <= c <= 255 for c in color):
+            return (color[0] << 16) | (color[1] << 8) | color[2]
+        raise SettingsError(f"invalid colour {color!r}: components must be integers 0-255")
+    return color
+
+
+# OBS settings key -> Settings field. Stable: saved scene collections rely on it.
+OBS_KEYS = {
+    "mode": "mode",
+    "color": "color",
+    "image_path": "image_path",
+    "image_fit": "image_fit",
+    "blur_level": "blur",
+    "model": "model",
+    "provider": "provider",
+    "threads": "threads",
+    "edge_refine": "edges",
+    "smoothing": "smoothing",
+    "threshold": "threshold",
+    "softness": "softness",
+}
+
+
+def parse_background(value: str) -> dict:
+    """The CLI's --background value -> Settings fields.
+
+    blur | blur:low | blur:medium | blur:high | blur:<sigma> | #RRGGBB | transparent | PATH
+    """
+    text = value.strip()
+    lowered = text.lower()
+    if lowered == "transparent":
+        return {"mode": "transparent"}
+    if lowered == "blur":
+        return {"mode": "blur"}
+    if lowered.startswith("blur:"):
+        return {"mode": "blur", "blur": parse_blur(text[5:])}
+    if text.startswith("#"):
+        return {"mode": "color", "color": parse_color(text)}
+    if not text:
+        raise SettingsError("empty --background: use blur, #RRGGBB, transparent or an image path")
+    return {"mode": "image", "image_path": text}
+
+
+
+# Maths shared by the CPU path (refine.py, compose.py) and the OBS shader, so both
+# draw the same picture. Read from here; do not copy the numbers.
+EDGE_RADIUS = 2        # guided-filter window radius, in texels of the low-res mask
+EDGE_EPS = 1e-3        # guided-filter regularisation (guide luma in 0..1)
+LUMA = (0.299, 0.587, 0.114)   # guide = dot(rgb / 255, LUMA)
+
+
+def blur_sigma_px(sigma_720: float, frame_height: int) -> float:
+    """A blur setting (sigma at 720 lines) -> sigma in pixels of this frame."""
+    return sigma_720 * frame_height / 720.0
+
+
+def blur_downscale(sigma_px: float) -> int:
+    """Integer factor by which the background is shrunk before blurring."""
+    return int(max(1, min(8, round(sigma_px / 3.0))))
