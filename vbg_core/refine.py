@@ -1,0 +1,106 @@
+"""Raw probabilities -> the alpha that is drawn.
+
+Three steps, each a small function on arrays:
+1. `temporal`: motion-aware smoothing at the model's resolution. Where the frame does
+   not change, the mask moves slowly toward the new prediction (no flicker, no popping
+   edges); where the frame changes, the new prediction is taken at once (no ghost).
+2. `soft_threshold`: probability -> alpha with a soft ramp of width `softness` around
+   `threshold`.
+3. `upsample`: low-res alpha -> full-resolution alpha, guided by the frame itself (a
+   fast guided filter, He & Sun 2015) so the edge follows hair and shoulders.
+
+The temporal state is explicit: `alpha, state = refine(probs, frame, state, settings)`,
+starting from `state=None`. The OBS worker runs steps 1-2 (`refine_lowres`); the OBS
+shader runs step 3 with the same maths (constants in settings.py).
+"""
+
+from dataclasses import dataclass
+from typing import Optional, Tuple
+
+import cv2
+import numpy as np
+
+from .settings import EDGE_EPS, EDGE_RADIUS, LUMA, Settings
+
+# Temporal smoothing: the weight of the new prediction is MIN_WEIGHT where nothing
+# moves (scaled by `smoothing`) and rises to 1 as the guide's luma changes by
+# MOTION_FULL (0..1 scale) at that pixel.
+MOTION_FULL = 0.06
+MIN_WEIGHT_AT_FULL_SMOOTHING = 0.15
+
+
+@dataclass(frozen=True)
+class RefineState:
+    probs_f32: np.ndarray       # smoothed probabilities of the previous frame
+    luma_f32: np.ndarray        # the previous frame's luma at the same resolution
+
+
+def luma_f32(rgb_u8: np.ndarray, hw: Optional[Tuple[int, int]] = None) -> np.ndarray:
+    """RGB uint8 -> luma in 0..1 (weights LUMA), resized to hw=(h, w) if given."""
+    if hw is not None and rgb_u8.shape[:2] != tuple(hw):
+        rgb_u8 = cv2.resize(rgb_u8, (hw[1], hw[0]), interpolation=cv2.INTER_AREA)
+    gray = rgb_u8.astype(np.float32) @ np.array(LUMA, np.float32)
+    return gray * np.float32(1 / 255)
+
+
+def temporal(probs_f32: np.ndarray, luma: np.ndarray, state: Optional[RefineState],
+             smoothing: float) -> Tuple[np.ndarray, RefineState]:
+    """Motion-aware exponential smoothing of probabilities (all at one resolution)."""
+    if state is None or state.probs_f32.shape != probs_f32.shape or smoothing <= 0:
+        return probs_f32, RefineState(probs_f32, luma)
+    motion = cv2.GaussianBlur(np.abs(luma - state.luma_f32), (5, 5), 0)
+    still_weight = 1.0 - smoothing * (1.0 - MIN_WEIGHT_AT_FULL_SMOOTHING)
+    weight = np.clip(still_weight + motion * ((1.0 - still_weight) / MOTION_FULL), 0.0, 1.0)
+    smoothed = state.probs_f32 + weight * (probs_f32 - state.probs_f32)
+    return smoothed, RefineState(smoothed, luma)
+
+
+def soft_threshold(probs_f32: np.ndarray, threshold: float, softness: float) -> np.ndarray:
+    """Probability -> alpha 0..1: 0.5 at `threshold`, a linear ramp `softness` wide."""
+    width = max(softness, 1e-3)
+    return np.clip((probs_f32 - threshold) * (1.0 / width) + 0.5, 0.0, 1.0)
+
+
+def refine_lowres(probs_f32: np.ndarray, rgb_u8: np.ndarray, state: Optional[RefineState],
+                  settings: Settings) -> Tuple[np.ndarray, RefineState]:
+    """Steps 1-2 at the model's resolution: -> (alpha_f32 shaped like probs, state).
+    `rgb_u8` is the frame at any size; it is shrunk to the probabilities' size."""
+    luma = luma_f32(rgb_u8, probs_f32.shape)
+    smoothed, state = temporal(probs_f32, luma, state, settings.smoothing)
+    return soft_threshold(smoothed, settings.threshold, settings.softness), state
+
+
+def guided_coefficients(alpha_lo: np.ndarray, luma_lo: np.ndarray,
+                        radius: int = EDGE_RADIUS, eps: float = EDGE_EPS) -> Tuple[np.ndarray, np.ndarray]:
+    """Guided filter at low resolution -> box-averaged (mean_a, mean_b), so that
+    alpha = mean_a * luma + mean_b anywhere in the frame."""
+    def box(x):
+        return cv2.boxFilter(x, -1, (2 * radius + 1, 2 * radius + 1),
+                             borderType=cv2.BORDER_REPLICATE)
+    mean_i, mean_p = box(luma_lo), box(alpha_lo)
+    cov_ip = box(luma_lo * alpha_lo) - mean_i * mean_p
+    var_i = box(luma_lo * luma_lo) - mean_i * mean_i
+    a = cov_ip / (var_i + eps)
+    b = mean_p - a * mean_i
+    return box(a), box(b)
+
+
+def upsample(alpha_lo: np.ndarray, rgb_u8: np.ndarray, edges: bool = True) -> np.ndarray:
+    """Low-res alpha -> uint8 alpha at the frame's size (guided by the frame if edges)."""
+    h, w = rgb_u8.shape[:2]
+    if not edges:
+        up = cv2.resize(alpha_lo, (w, h), interpolation=cv2.INTER_LINEAR)
+        return cv2.convertScaleAbs(up, alpha=255.0)
+    mean_a, mean_b = guided_coefficients(alpha_lo, luma_f32(rgb_u8, alpha_lo.shape))
+    gray_u8 = cv2.cvtColor(rgb_u8, cv2.COLOR_RGB2GRAY)
+    # In 0..255 units: alpha = a * gray_u8 + 255 * b, saturated to uint8 by cv2.add.
+    a_up = cv2.resize(mean_a, (w, h), interpolation=cv2.INTER_LINEAR)
+    b_up = cv2.resize(mean_b * np.float32(255), (w, h), interpolation=cv2.INTER_LINEAR)
+    return cv2.add(cv2.multiply(gray_u8, a_up, dtype=cv2.CV_32F), b_up, dtype=cv2.CV_8U)
+
+
+def refine(probs_f32: np.ndarray, rgb_u8: np.ndarray, state: Optional[RefineState],
+           settings: Settings) -> Tuple[np.ndarray, RefineState]:
+    """All three steps: -> (alpha_u8 at the frame's size, state)."""
+    alpha_lo, state = refine_lowres(probs_f32, rgb_u8, state, settings)
+    return upsample(alpha_lo, rgb_u8, settings.edges), state
