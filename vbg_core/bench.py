@@ -60,13 +60,21 @@ def time_ours(frames, settings: Settings, segmenter: Segmenter) -> Dict[str, Lis
     return stages
 
 
-def naive_frame(rgb_u8: np.ndarray, segmenter: Segmenter, sigma_720: float) -> np.ndarray:
-    """The straightforward pipeline we compare against."""
+def naive_alpha(rgb_u8: np.ndarray, segmenter: Segmenter) -> np.ndarray:
+    """The raw model as usually deployed: stretch-resize, infer, bilinear upsampling
+    of the probabilities to the frame (float32 0..1)."""
     h, w = rgb_u8.shape[:2]
     mh, mw = segmenter.spec.input_hw
     small = cv2.resize(rgb_u8, (mw, mh), interpolation=cv2.INTER_LINEAR)
     probs = segmenter.infer(small.astype(np.float32)[None] / 255.0)[0, :, :, 0]
-    alpha = cv2.resize(probs, (w, h), interpolation=cv2.INTER_LINEAR)[:, :, None]
+    return cv2.resize(probs, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def naive_frame(rgb_u8: np.ndarray, segmenter: Segmenter, sigma_720: float) -> np.ndarray:
+    """The straightforward pipeline we compare against: float32 full-resolution
+    compositing with a full-resolution blur."""
+    h = rgb_u8.shape[0]
+    alpha = naive_alpha(rgb_u8, segmenter)[:, :, None]
     frame = rgb_u8.astype(np.float32)
     background = cv2.GaussianBlur(frame, (0, 0), blur_sigma_px(sigma_720, h))
     return (frame * alpha + background * (1.0 - alpha)).astype(np.uint8)

@@ -7,26 +7,17 @@ The blur blurs only the background: at reduced resolution, frame and weight
 into the background (no halo). Full-resolution work stays in uint8 OpenCV calls.
 """
 
-import os
 from typing import Optional, Tuple
 
 import cv2
 import numpy as np
 
-from .errors import MediaError
+from .media import read_image
 from .settings import Settings, blur_downscale, blur_sigma_px
 
-IMAGE_TYPES = "JPG, PNG or WebP"
-
-
 def load_image(path: str) -> np.ndarray:
-    """Image file -> RGB uint8, or MediaError naming the path and the problem."""
-    if not os.path.isfile(path):
-        raise MediaError(f"background image not found: {path}")
-    bgr = cv2.imread(path, cv2.IMREAD_COLOR)
-    if bgr is None or bgr.size == 0:
-        raise MediaError(f"cannot read background image {path}: not a {IMAGE_TYPES} file, or corrupt")
-    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    """Background image file -> RGB uint8, or MediaError naming the path and the problem."""
+    return read_image(path, what="background image")
 
 
 def fit_image(rgb_u8: np.ndarray, size: Tuple[int, int], fit: str) -> np.ndarray:

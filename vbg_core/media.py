@@ -25,14 +25,30 @@ def is_image(path: str) -> bool:
     return Path(path).suffix.lower() in IMAGE_EXTENSIONS
 
 
-def read_image(path: str) -> np.ndarray:
-    """Image file -> RGB uint8."""
+def read_image(path: str, what: str = "input image") -> np.ndarray:
+    """Image file -> RGB uint8, or MediaError naming `what`, the path and the problem."""
     if not os.path.isfile(path):
-        raise MediaError(f"input not found: {path}")
+        raise MediaError(f"{what} not found: {path}")
     bgr = cv2.imread(path, cv2.IMREAD_COLOR)
-    if bgr is None:
-        raise MediaError(f"cannot read image {path}: not a JPG, PNG or WebP file, or corrupt")
+    if bgr is None or bgr.size == 0:
+        raise MediaError(f"cannot read {what} {path}: not a JPG, PNG or WebP file, or corrupt")
+    if is_truncated(path):
+        raise MediaError(f"cannot read {what} {path}: the file is cut short (incomplete download?)")
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+def is_truncated(path: str) -> bool:
+    """JPEG and PNG files that end before their end marker. OpenCV decodes those
+    with a warning and grey filler; we refuse them instead."""
+    with open(path, "rb") as handle:
+        head = handle.read(8)
+        handle.seek(max(0, os.path.getsize(path) - 64))
+        tail = handle.read()
+    if head[:2] == b"\xff\xd8":
+        return b"\xff\xd9" not in tail
+    if head == b"\x89PNG\r\n\x1a\n":
+        return b"IEND" not in tail
+    return False
 
 
 def write_image(path: str, image_u8: np.ndarray) -> None:

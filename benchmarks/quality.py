@@ -1,0 +1,98 @@
+"""Mask quality: ours vs the raw model, on real photos with reference masks and on
+real videos (flicker and lag). Prints tables; results go into RESULTS.md by hand.
+
+    .venv/bin/python benchmarks/quality.py [--images DIR] [--videos V1.mp4 V2.mp4 ...]
+
+Images: every `X.jpg` in DIR with a `X_mask.png` beside it (default tests/data).
+Raw model = stretch-resize, threshold 0.5, bilinear upsampling (bench.naive_alpha).
+"""
+
+import argparse
+import sys
+from pathlib import Path
+from statistics import mean
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from vbg_core import media, metrics  # noqa: E402
+from vbg_core.bench import naive_alpha  # noqa: E402
+from vbg_core.refine import refine  # noqa: E402
+from vbg_core.segment import FITS, Segmenter  # noqa: E402
+from vbg_core.settings import Settings  # noqa: E402
+
+
+def image_pairs(directory: Path):
+    for image in sorted(directory.glob("*.jpg")):
+        mask = image.with_name(image.stem + "_mask.png")
+        if mask.exists():
+            yield image.stem, media.read_image(str(image)), media.read_image(str(mask))[:, :, 0] > 127
+
+
+def ours_alpha(rgb_u8, segmenter, settings, state=None):
+    return refine(segmenter.predict(rgb_u8), rgb_u8, state, settings)
+
+
+def score_images(directory: Path, settings: Settings) -> None:
+    pairs = list(image_pairs(directory))
+    print(f"\n## Images ({len(pairs)}: {', '.join(p[0] for p in pairs)}) — mean IoU / mean boundary F")
+    print(f"{'model':>10} | {'method':>22} | {'IoU':>6} | {'BF':>6}")
+    for model in ("landscape", "general"):
+        rows = {"raw (stretch, bilinear)": []}
+        for fit in FITS:
+            segmenter = Segmenter(model, fit=fit)
+            for edges in (False, True):
+                key = f"{fit}{' + edges' if edges else ''}"
+                rows[key] = [_scores(ours_alpha(rgb, segmenter, settings.with_(model=model, edges=edges))[0] >= 128, truth)
+                             for _, rgb, truth in pairs]
+            if fit == "stretch":
+                rows["raw (stretch, bilinear)"] = [_scores(naive_alpha(rgb, segmenter) >= 0.5, truth)
+                                                   for _, rgb, truth in pairs]
+        for key, scores in rows.items():
+            print(f"{model:>10} | {key:>22} | {mean(s[0] for s in scores):.4f} | {mean(s[1] for s in scores):.4f}"
+                  f"   per image IoU {' '.join(f'{s[0]:.3f}' for s in scores)}")
+
+
+def _scores(pred, truth):
+    return metrics.iou(pred, truth), metrics.boundary_f(pred, truth)
+
+
+def score_video(path: str, settings: Settings) -> None:
+    segmenter = Segmenter(settings.model)
+    reader = media.VideoReader(path)
+    raw_flicker, our_flicker, agreement = [], [], []
+    prev = None
+    state = None
+    for rgb in reader:
+        raw = (naive_alpha(rgb, segmenter) * 255).astype(np.uint8)
+        ours, state = ours_alpha(rgb, segmenter, settings, state)
+        if prev is not None:
+            still = metrics.still_pixels(prev[0], rgb)
+            raw_flicker.append(metrics.flicker(prev[1], raw, still))
+            our_flicker.append(metrics.flicker(prev[2], ours, still))
+        agreement.append(metrics.iou(ours >= 128, raw >= 128))
+        prev = (rgb, raw, ours)
+    reader.close()
+    print(f"{Path(path).name:>18} | {mean(raw_flicker) * 1000:10.2f} | {mean(our_flicker) * 1000:10.2f} | "
+          f"{mean(raw_flicker) / max(mean(our_flicker), 1e-9):6.2f}x | {mean(agreement):.4f}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--images", type=Path, default=ROOT / "tests" / "data")
+    parser.add_argument("--videos", nargs="*", default=[str(ROOT / "samples" / "sam2_coffee.mp4")])
+    args = parser.parse_args()
+    settings = Settings()
+    score_images(args.images, settings)
+    print("\n## Videos — flicker = mean |alpha change| on still pixels (x1000); "
+          "agreement = mean per-frame IoU of ours vs raw (low = lag/ghost)")
+    print(f"{'video':>18} | {'raw':>10} | {'ours':>10} | {'ratio':>7} | agreement")
+    for video in args.videos:
+        score_video(video, settings)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
