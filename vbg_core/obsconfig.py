@@ -271,11 +271,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         lines = unregister_all(script, configs, args.restore_backup)
     else:
         lines = [f"{c.flavour}: {c.root}" for c in configs] or ["no OBS configuration found"]
-    try:
+    if args.action != "unregister":
         from .obspython import python_setting_lines
         lines += python_setting_lines(configs)
-    except ObsConfigError as exc:
-        lines.append(str(exc))
     print("\n".join(lines))
     return 0
 
