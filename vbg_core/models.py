@@ -41,11 +41,11 @@ REGISTRY = {
     "landscape": ModelSpec(
         name="landscape", file="selfie_segmentation_landscape.onnx", input_hw=(144, 256),
         layout="NHWC", channels="RGB", mean=0.0, std=1.0, output_index=0, person_channel=0,
-        sha256="", licence="Apache-2.0"),
+        sha256="52da510463278100f07f83b74c9b628bb639824678e35b2988519bdb9525ba44", licence="Apache-2.0"),
     "general": ModelSpec(
         name="general", file="selfie_segmentation.onnx", input_hw=(256, 256),
         layout="NHWC", channels="RGB", mean=0.0, std=1.0, output_index=0, person_channel=0,
-        sha256="", licence="Apache-2.0"),
+        sha256="c0fc0d0db76e5fef63e3e22b7a943651895091b021f599bc33783fdf226e4811", licence="Apache-2.0"),
 }
 
 

@@ -1,0 +1,335 @@
+"""Convert MediaPipe Selfie Segmentation (.tflite, from the mediapipe wheel) to ONNX.
+
+Run it in a throw-away venv, never in the project's environment (TensorFlow is a
+conversion-time tool only; nothing in obs-vbg imports it):
+
+    python3.11 -m venv /tmp/convert-venv
+    /tmp/convert-venv/bin/pip install mediapipe==0.10.21 numpy==1.26.4 \
+        tensorflow-cpu==2.19.1 tf2onnx==1.17.0 onnx==1.22.0 onnxruntime==1.31.1 \
+        protobuf==4.25.9 scikit-image==0.26.0
+    /tmp/convert-venv/bin/python models/convert.py --astronaut PHOTO.jpg [PHOTO.jpg ...]
+
+For each model it:
+  1. takes the .tflite from the installed mediapipe==0.10.21 package and checks it
+     against the wheel's RECORD hash;
+  2. converts it with tf2onnx at opset 14 (opset 13 leaves HardSwish unconverted);
+  3. replaces MediaPipe's custom op Convolution2DTransposeBias, which tf2onnx passes
+     through untouched, by a standard ONNX ConvTranspose with the same weights, bias,
+     strides and padding (read from the op's custom options), between NHWC/NCHW
+     transposes;
+  4. runs MediaPipe's own runtime (a CalculatorGraph of the wheel: InferenceCalculator
+     with TfLiteCustomOpResolverCalculator's op resolver, i.e. MediaPipe's own
+     Convolution2DTransposeBias kernel, and again with the XNNPACK delegate that the
+     selfie segmentation CPU graph uses) on each photo, stretch-resized to the model's
+     input size, reads back the exact input tensor MediaPipe built, feeds that same
+     tensor to onnxruntime (CPU) and fails if the outputs differ by more than --tolerance;
+  5. only if every model passes, writes the .onnx files and LICENSE next to this
+     script and prints sha256s, max differences and onnxruntime CPU latency.
+Exit status 1 when a check fails (nothing is written then).
+
+tf2onnx's graph optimiser is not deterministic (node order, generated tensor names,
+sometimes a Reshape more or less), so a re-run gives files that compute the same thing
+(within the tolerance of MediaPipe) but are not byte-identical to the committed ones.
+`--check-existing` runs step 4 on the committed files themselves and writes nothing.
+"""
+
+import argparse
+import base64
+import hashlib
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import mediapipe as mp
+import numpy as np
+import onnx
+import onnxruntime as ort
+import tf2onnx
+from google.protobuf import text_format
+from mediapipe.calculators.tensor import (  # noqa: F401  (registers the options extensions)
+    inference_calculator_pb2, tensor_converter_calculator_pb2, tensors_to_floats_calculator_pb2)
+from mediapipe.framework import calculator_pb2
+from onnx import helper, numpy_helper
+from tf2onnx.tflite import Model as TFLiteModel
+
+MEDIAPIPE_VERSION = "0.10.21"
+OPSET = 14
+CUSTOM_OP = "Convolution2DTransposeBias"
+TFLITE_DIR = "mediapipe/modules/selfie_segmentation"
+TFLITE_SHA256 = {  # in the mediapipe 0.10.21 wheel (also checked against its RECORD)
+    "selfie_segmentation_landscape": "a77d03f4659b9f6b6c1f5106947bf40e99d7655094b6527f214ea7d451106edd",
+    "selfie_segmentation": "9ee168ec7c8f2a16c56fe8e1cfbc514974cbbb7e434051b455635f1bd1462f5c",
+}
+MODELS = tuple(TFLITE_SHA256)  # landscape 144x256, general 256x256
+TFLITE_PADDING_SAME = 1  # TfLitePadding enum
+DELEGATES = ("tflite", "xnnpack")  # MediaPipe's op resolver on TFLite kernels; XNNPACK
+
+GRAPH = """
+input_stream: "image"
+output_stream: "input_floats"
+output_stream: "output_floats"
+node {{ calculator: "TfLiteCustomOpResolverCalculator" output_side_packet: "OP_RESOLVER:op_resolver" }}
+node {{ calculator: "TensorConverterCalculator" input_stream: "IMAGE:image" output_stream: "TENSORS:input"
+  options {{ [mediapipe.TensorConverterCalculatorOptions.ext] {{ zero_center: false }} }} }}
+node {{ calculator: "InferenceCalculator" input_stream: "TENSORS:input" output_stream: "TENSORS:output"
+  input_side_packet: "OP_RESOLVER:op_resolver"
+  options {{ [mediapipe.InferenceCalculatorOptions.ext] {{ model_path: "{model}" delegate {{ {delegate} {{}} }} }} }} }}
+node {{ calculator: "TensorsToFloatsCalculator" input_stream: "TENSORS:input" output_stream: "FLOATS:input_floats" }}
+node {{ calculator: "TensorsToFloatsCalculator" input_stream: "TENSORS:output" output_stream: "FLOATS:output_floats" }}
+"""
+
+
+class CheckFailed(Exception):
+    pass
+
+
+# ---------------------------------------------------------------- the .tflite source
+
+def site_packages() -> Path:
+    return Path(mp.__file__).resolve().parent.parent
+
+
+def wheel_record_sha256(relative_path: str) -> str:
+    record = site_packages() / f"mediapipe-{MEDIAPIPE_VERSION}.dist-info" / "RECORD"
+    for line in record.read_text().splitlines():
+        path, digest, _ = line.rsplit(",", 2)
+        if path == relative_path:
+            b64 = digest.split("=", 1)[1]
+            return base64.urlsafe_b64decode(b64 + "=" * (-len(b64) % 4)).hex()
+    raise CheckFailed(f"{relative_path} not in {record}")
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def tflite_source(name: str) -> Path:
+    if mp.__version__ != MEDIAPIPE_VERSION:
+        raise CheckFailed(f"need mediapipe=={MEDIAPIPE_VERSION}, found {mp.__version__}")
+    relative = f"{TFLITE_DIR}/{name}.tflite"
+    path = site_packages() / relative
+    if not sha256(path.read_bytes()) == wheel_record_sha256(relative) == TFLITE_SHA256[name]:
+        raise CheckFailed(f"{path} does not match the wheel's RECORD or the expected sha256")
+    return path
+
+
+def transpose_conv_params(tflite_path: Path) -> dict:
+    """Padding and strides of the (single) custom op, from its custom_options bytes."""
+    model = TFLiteModel.Model.GetRootAsModel(tflite_path.read_bytes(), 0)
+    codes = [model.OperatorCodes(i).CustomCode() for i in range(model.OperatorCodesLength())]
+    graph = model.Subgraphs(0)
+    ops = [graph.Operators(i) for i in range(graph.OperatorsLength())]
+    found = [op for op in ops if codes[op.OpcodeIndex()] == CUSTOM_OP.encode()]
+    if len(found) != 1:
+        raise CheckFailed(f"expected one {CUSTOM_OP} in {tflite_path.name}, found {len(found)}")
+    padding, stride_w, stride_h = found[0].CustomOptionsAsNumpy()[:12].view("<i4")
+    if padding != TFLITE_PADDING_SAME:
+        raise CheckFailed(f"{CUSTOM_OP} padding {padding} is not SAME")
+    return {"stride_h": int(stride_h), "stride_w": int(stride_w)}
+
+
+# ---------------------------------------------------------------- conversion
+
+def convert(tflite_path: Path) -> onnx.ModelProto:
+    model, _ = tf2onnx.convert.from_tflite(str(tflite_path), opset=OPSET)
+    replace_transpose_conv_bias(model, transpose_conv_params(tflite_path))
+    model.producer_name = f"tf2onnx {tf2onnx.__version__} + obs-vbg models/convert.py"
+    model.doc_string = f"MediaPipe Selfie Segmentation from mediapipe=={MEDIAPIPE_VERSION} " \
+                       f"({TFLITE_DIR}/{tflite_path.name}), Apache-2.0"
+    onnx.checker.check_model(model, full_check=True)
+    return model
+
+
+def same_pads(kernel: int, stride: int) -> tuple:
+    """TF 'SAME' for a transposed conv (output = input * stride): (begin, end)."""
+    total = max(kernel - stride, 0)
+    return total // 2, total - total // 2
+
+
+def replace_transpose_conv_bias(model: onnx.ModelProto, params: dict) -> None:
+    """Swap the pass-through custom node for Transpose -> ConvTranspose -> Transpose."""
+    graph = model.graph
+    index, node = next((i, n) for i, n in enumerate(graph.node) if n.op_type.endswith(CUSTOM_OP))
+    initializers = {init.name: init for init in graph.initializer}
+    kernel_ohwi = numpy_helper.to_array(initializers[node.input[1]])  # TFLite: [out, kh, kw, in]
+    bias = numpy_helper.to_array(initializers[node.input[2]])
+    kh, kw = kernel_ohwi.shape[1:3]
+    (top, bottom), (left, right) = same_pads(kh, params["stride_h"]), same_pads(kw, params["stride_w"])
+    nchw_input = nchw_source(graph, node.input[0], index)
+    weight_name, bias_name = f"{node.name}/weight_iohw", f"{node.name}/bias"
+    new_nodes = nchw_input[1] + [
+        helper.make_node("ConvTranspose", [nchw_input[0], weight_name, bias_name], [f"{node.name}/nchw"],
+                         name=f"{node.name}/ConvTranspose", kernel_shape=[kh, kw],
+                         strides=[params["stride_h"], params["stride_w"]], pads=[top, left, bottom, right]),
+        helper.make_node("Transpose", [f"{node.name}/nchw"], [node.output[0]],
+                         name=f"{node.name}/to_nhwc", perm=[0, 2, 3, 1]),
+    ]
+    graph.initializer.extend([
+        numpy_helper.from_array(np.ascontiguousarray(kernel_ohwi.transpose(3, 0, 1, 2)), weight_name),
+        numpy_helper.from_array(bias.astype(np.float32), bias_name)])
+    graph.node.remove(node)
+    for offset, new in enumerate(new_nodes):
+        graph.node.insert(index + offset, new)
+    drop_unused(graph)
+
+
+def nchw_source(graph, nhwc_name: str, before: int) -> tuple:
+    """An NCHW view of `nhwc_name`: the input of tf2onnx's NCHW->NHWC Transpose when it
+    has one (the two transposes cancel), else a new NHWC->NCHW Transpose node."""
+    producer = next((n for n in graph.node if nhwc_name in n.output), None)
+    perm = next((list(a.ints) for a in producer.attribute if a.name == "perm"), None) if producer else None
+    if producer is not None and producer.op_type == "Transpose" and perm == [0, 2, 3, 1]:
+        return producer.input[0], []
+    name = f"{nhwc_name}/nchw"
+    return name, [helper.make_node("Transpose", [nhwc_name], [name], name=name, perm=[0, 3, 1, 2])]
+
+
+def drop_unused(graph) -> None:
+    """Remove nodes and initializers nothing reads any more (repeat until stable)."""
+    while True:
+        used = {name for n in graph.node for name in n.input} | {o.name for o in graph.output}
+        dead = [n for n in graph.node if not any(out in used for out in n.output)]
+        for n in dead:
+            graph.node.remove(n)
+        if not dead:
+            break
+    for init in [i for i in graph.initializer if i.name not in used]:
+        graph.initializer.remove(init)
+
+
+# ---------------------------------------------------------------- checking
+
+def load_rgb_u8(image: str, size_hw: tuple) -> np.ndarray:
+    bgr_u8 = cv2.imread(image, cv2.IMREAD_COLOR)
+    if bgr_u8 is None:
+        raise CheckFailed(f"cannot read image {image}")
+    rgb_u8 = cv2.cvtColor(bgr_u8, cv2.COLOR_BGR2RGB)
+    return cv2.resize(rgb_u8, (size_hw[1], size_hw[0]), interpolation=cv2.INTER_AREA)
+
+
+def astronaut_rgb_u8(size_hw: tuple) -> np.ndarray:
+    from skimage import data
+    return cv2.resize(data.astronaut(), (size_hw[1], size_hw[0]), interpolation=cv2.INTER_AREA)
+
+
+def mediapipe_run(tflite_path: Path, delegate: str, images_rgb_u8: list) -> list:
+    """[(input tensor MediaPipe built, MediaPipe's output)] per image, both float32 NHWC."""
+    config = text_format.Parse(GRAPH.format(model=tflite_path, delegate=delegate),
+                               calculator_pb2.CalculatorGraphConfig())
+    graph = mp.CalculatorGraph(graph_config=config)
+    floats = {"input_floats": [], "output_floats": []}
+    for stream in floats:
+        graph.observe_output_stream(stream, lambda s, packet: floats[s].append(
+            np.array(mp.packet_getter.get_float_list(packet), np.float32)))
+    graph.start_run()
+    for t, rgb_u8 in enumerate(images_rgb_u8):
+        packet = mp.packet_creator.create_image_frame(image_format=mp.ImageFormat.SRGB, data=rgb_u8)
+        graph.add_packet_to_input_stream("image", packet.at(t))
+    graph.close()
+    return list(zip(floats["input_floats"], floats["output_floats"]))
+
+
+def onnx_session(model: onnx.ModelProto) -> ort.InferenceSession:
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    return ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+
+
+def max_diffs(model: onnx.ModelProto, tflite_path: Path, images_rgb_u8: list) -> list:
+    """Per image: {delegate: max |onnx - mediapipe|}, feeding both the same tensor."""
+    session = onnx_session(model)
+    (inp,), (out,) = session.get_inputs(), session.get_outputs()
+    diffs = [{} for _ in images_rgb_u8]
+    for delegate in DELEGATES:
+        for i, (input_f32, mp_out_f32) in enumerate(mediapipe_run(tflite_path, delegate, images_rgb_u8)):
+            expected_f32 = images_rgb_u8[i].astype(np.float32) / 255.0
+            if np.abs(input_f32 - expected_f32.ravel()).max() > 1e-6:
+                raise CheckFailed("MediaPipe's input tensor is not the image scaled to [0, 1]")
+            onnx_out_f32 = session.run([out.name], {inp.name: input_f32.reshape(inp.shape)})[0]
+            diffs[i][delegate] = float(np.abs(onnx_out_f32.ravel() - mp_out_f32).max())
+    return diffs
+
+
+def latency_ms(model: onnx.ModelProto, runs: int = 200) -> float:
+    session = onnx_session(model)
+    inp = session.get_inputs()[0]
+    x_f32 = np.random.default_rng(0).random(inp.shape, dtype=np.float32)
+    for _ in range(20):
+        session.run(None, {inp.name: x_f32})
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        session.run(None, {inp.name: x_f32})
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+def describe(model: onnx.ModelProto) -> str:
+    session = onnx_session(model)
+    io = [f"{kind} {v.name} {v.shape} {v.type}" for kind, values in
+          (("input", session.get_inputs()), ("output", session.get_outputs())) for v in values]
+    return "; ".join(io)
+
+
+# ---------------------------------------------------------------- main
+
+def apache_license_text() -> str:
+    """The Apache-2.0 text of the wheel's LICENSE (before its third-party appendix)."""
+    text = (site_packages() / f"mediapipe-{MEDIAPIPE_VERSION}.dist-info" / "LICENSE").read_text()
+    return text.split("\n====", 1)[0].rstrip() + "\n"
+
+
+def check_model(name: str, labels: list, images: list, args) -> onnx.ModelProto:
+    tflite_path = tflite_source(name)
+    model = onnx.load(args.out_dir / f"{name}.onnx") if args.check_existing else convert(tflite_path)
+    size_hw = tuple(d.dim_value for d in model.graph.input[0].type.tensor_type.shape.dim[1:3])
+    images_rgb_u8 = [load(size_hw) for load in images]
+    print(f"{name}: tflite sha256 {sha256(tflite_path.read_bytes())}; {describe(model)}")
+    worst = 0.0
+    for label, diff in zip(labels, max_diffs(model, tflite_path, images_rgb_u8)):
+        print(f"  max |onnx - mediapipe| {label}: " + ", ".join(f"{d} {v:.3g}" for d, v in diff.items()))
+        worst = max(worst, *diff.values())
+    if worst > args.tolerance:
+        raise CheckFailed(f"{name}: max difference {worst:.3g} exceeds {args.tolerance:g}")
+    print(f"  onnxruntime {ort.__version__} CPU, 1 thread, median of 200: {latency_ms(model):.2f} ms")
+    return model
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("images", nargs="*", help="real photos to compare on")
+    parser.add_argument("--astronaut", action="store_true", help="also compare on scikit-image's astronaut")
+    parser.add_argument("--tolerance", type=float, default=1e-4)
+    parser.add_argument("--out-dir", type=Path, default=Path(__file__).resolve().parent)
+    parser.add_argument("--check-existing", action="store_true",
+                        help="check the .onnx files already in --out-dir instead of converting; write nothing")
+    args = parser.parse_args(argv)
+    if not args.images and not args.astronaut:
+        parser.error("give at least one image (or --astronaut)")
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    labels = [Path(p).name for p in args.images] + (["astronaut"] if args.astronaut else [])
+    images = [lambda hw, p=p: load_rgb_u8(p, hw) for p in args.images]
+    images += [astronaut_rgb_u8] if args.astronaut else []
+    try:
+        converted = {name: check_model(name, labels, images, args) for name in MODELS}
+    except CheckFailed as error:
+        print(f"FAILED: {error}", file=sys.stderr)
+        return 1
+    if args.check_existing:
+        return 0
+    for name, model in converted.items():
+        data = model.SerializeToString()
+        (args.out_dir / f"{name}.onnx").write_bytes(data)
+        print(f"wrote {args.out_dir / (name + '.onnx')}: {len(data)} bytes, sha256 {sha256(data)}")
+    (args.out_dir / "LICENSE").write_text(apache_license_text())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
