@@ -206,6 +206,7 @@ self_test() {
 
 main() {
     parse_args "$@"
+    cd "$REPO"   # python -m puts the working directory first on sys.path
     say "obs-vbg in $REPO ($(uname -s) $(uname -m))"
     if [ "$DEV" = 1 ]; then install_test_system_packages; fi
     check_base_python

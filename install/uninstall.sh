@@ -28,6 +28,7 @@ while [ $# -gt 0 ]; do
 done
 
 if [ -d "$VENV" ]; then VENV="$(cd "$VENV" && pwd)"; fi
+cd "$REPO"   # python -m puts the working directory first on sys.path
 
 # The OBS-config logic is standard library only, so any Python 3 runs it, even after
 # the environment is gone.

@@ -1,0 +1,104 @@
+"""install/install.sh for real, into a temporary HOME holding a real OBS config (as OBS
+29 wrote it) and a copy of this repository, so the repo's own .venv and
+obs_vbg_python.txt are never touched. Then: a second run changes nothing, real headless
+OBS loads the registered script and the filter works, and uninstall restores the backup.
+Tests run in file order and share one installation."""
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURE = Path(__file__).parent / "fixtures" / "obs29-linux"
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="install.sh is exercised on Linux here")
+
+
+def copy_repo(target: Path) -> Path:
+    """The files a fresh clone has (plus untracked, non-ignored work in progress)."""
+    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=REPO,
+                            capture_output=True, check=True).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        if (REPO / name).is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, target / name)
+    return target
+
+
+class Setup:
+    def __init__(self, root: Path):
+        self.repo = copy_repo(root / "repo")
+        self.home = root / "home"
+        self.obs = self.home / ".config" / "obs-studio"
+        shutil.copytree(FIXTURE, self.obs)
+        self.venv = root / "venv"
+        self.collection = self.obs / "basic" / "scenes" / "Untitled.json"
+        self.original = self.collection.read_bytes()
+        self.env = {k: v for k, v in os.environ.items() if k not in ("VBG_PYTHON", "XDG_CONFIG_HOME", "VIRTUAL_ENV")}
+        self.env.update(HOME=str(self.home), VBG_VENV=str(self.venv),
+                        PIP_CACHE_DIR=os.environ.get("PIP_CACHE_DIR", str(Path.home() / ".cache" / "pip")))
+        self.timings = {}
+
+    def run(self, script: str, *args: str, label: str) -> subprocess.CompletedProcess:
+        start = time.monotonic()
+        done = subprocess.run(["bash", str(self.repo / "install" / script), *args], env=self.env, cwd=self.home,
+                              capture_output=True, text=True, timeout=900)
+        self.timings[label] = time.monotonic() - start
+        assert done.returncode == 0, f"{script} failed:\n{done.stdout}\n{done.stderr}"
+        return done
+
+    def snapshot(self) -> dict:
+        """sha256 and mtime of every file the installer could touch."""
+        files = [p for p in self.obs.rglob("*") if p.is_file()] + [self.repo / "obs_vbg_python.txt"]
+        files += [p for p in self.venv.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+        return {str(p): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns) for p in files}
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    s = Setup(tmp_path_factory.mktemp("install"))
+    s.first = s.run("install.sh", "--no-selftest", label="first install")
+    return s
+
+
+def test_install_registers_with_obs_and_keeps_a_backup(setup):
+    script = setup.repo / "obs_vbg.py"
+    assert f"registered: {script} in {setup.collection}" in setup.first.stdout
+    entries = json.loads(setup.collection.read_text())["modules"]["scripts-tool"]
+    assert entries == [{"path": script.as_posix(), "settings": {}}]
+    assert (setup.collection.parent / "Untitled.json.vbg-backup").read_bytes() == setup.original
+
+
+def test_install_made_a_working_environment(setup):
+    python = setup.venv / "bin" / "python"
+    assert (setup.repo / "obs_vbg_python.txt").read_text() == f"{python}\n"
+    where = subprocess.run([str(python), "-c", "import vbg_core, onnxruntime; print(vbg_core.__file__)"],
+                           cwd=setup.home, capture_output=True, text=True, check=True).stdout.strip()
+    assert Path(where).resolve().parent == (setup.repo / "vbg_core").resolve()
+    assert "provider CPU: works" in setup.first.stdout and "[FAIL]" not in setup.first.stdout
+    assert not (REPO / "obs_vbg_python.txt").exists() or str(setup.venv) not in (REPO / "obs_vbg_python.txt").read_text()
+
+
+def test_second_run_changes_nothing(setup):
+    before = setup.snapshot()
+    time.sleep(0.05)
+    again = setup.run("install.sh", "--no-selftest", label="second install")
+    assert "packages: already installed (cpu), nothing to do" in again.stdout
+    assert "already registered" in again.stdout and "already says" in again.stdout
+    assert setup.snapshot() == before
+    assert setup.timings["second install"] < 30
+    print(f"\ninstall timings (s): {setup.timings}")
+
+
+def test_uninstall_restores_the_backup(setup):
+    done = setup.run("uninstall.sh", "--restore-backup", label="uninstall")
+    assert "restored the original Untitled.json" in done.stdout
+    assert setup.collection.read_bytes() == setup.original
+    assert not (setup.collection.parent / "Untitled.json.vbg-backup").exists()
+    assert not setup.venv.exists() and not (setup.repo / "obs_vbg_python.txt").exists()
