@@ -1,0 +1,10 @@
+"""The OBS side of obs-vbg: standard library and ctypes only (runs inside OBS's Python).
+
+- `libobs`     ctypes bindings (one signature table), struct mirrors, constants
+- `registry`   the reload-proof registration of `vbg_filter` and its trampolines
+- `plugin`     the implementation the trampolines call (one per script load)
+- `filter`     one filter instance: settings, worker, per-frame rendering
+- `gpu`        textures, readback, mask upload and the passes of `vbg.effect`
+- `panel`      the properties panel and the settings keys' defaults
+- `supervisor` starting, watching and restarting worker processes
+"""

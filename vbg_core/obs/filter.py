@@ -1,0 +1,222 @@
+"""One "Virtual Background" filter instance: settings, its worker, its frame.
+
+Threads: `update` runs on OBS's UI thread and publishes an immutable `View`;
+`render` runs on the graphics thread, reads that view once per frame and never
+waits (the newest mask is whatever the mailbox holds). Any failure passes the
+frame through; the status line says why.
+"""
+
+import os
+from collections import deque
+from dataclasses import dataclass
+from typing import Optional
+
+from ..channel import Channel
+from ..errors import SettingsError
+from ..models import get_model
+from ..settings import Settings
+from . import libobs as L
+from .gpu import Gpu, ImageFile, fit_xform, readback_size
+from .panel import read_settings
+from .supervisor import Worker
+
+_counter = [0]
+
+
+@dataclass(frozen=True)
+class View:
+    """What render needs from the settings, swapped as one object."""
+    settings: Settings
+    mode: str                       # effective mode (image falls back to blur)
+    image: Optional[ImageFile]
+    notice: str                     # a settings problem, in words ("" if none)
+
+
+def _fallback(values: dict) -> Settings:
+    try:
+        return Settings.from_obs(dict(values, mode="blur", image_path=""))
+    except SettingsError:
+        return Settings()
+
+
+def _channel_name(handle: int) -> str:
+    _counter[0] += 1
+    return f"vbg_{os.getpid()}_{handle}_{_counter[0]}"
+
+
+class VbgFilter:
+    def __init__(self, plugin, handle: int, source, data):
+        self.plugin, self.lib, self.source = plugin, plugin.lib, source
+        self.name = (self.lib.obs_source_get_name(source) or b"?").decode("utf-8", "replace")
+        self.channel = Channel.create(_channel_name(handle), os.getpid())
+        self.worker = Worker(self.channel, plugin.repo_dir, plugin.script_dir, self.log)
+        self.gpu: Optional[Gpu] = None
+        self.gpu_failed = ""
+        self.view = View(Settings(), "blur", None, "")
+        self.garbage = []               # replaced images, freed on the graphics thread
+        self.settings_sent = 0
+        self.frame_id = 0
+        self.mask_id = -1
+        self.mask_stamp = 0.0
+        self.mask_size = (0, 0)
+        self.ages = deque(maxlen=600)
+        self.stats = {}
+        self.update(data)
+        plugin.supervisor.add(self.worker)
+
+    def log(self, message: str, level: int = L.LOG_INFO) -> None:
+        L.log(self.lib, level, f"'{self.name}': {message}")
+
+    # ---- settings (UI thread) ----
+    def update(self, data) -> None:
+        values = read_settings(self.lib, data)
+        old = self.view
+        notice = ""
+        try:
+            settings = Settings.from_obs(values)
+        except SettingsError as exc:
+            notice = f"{exc} — showing blur instead"
+            settings = _fallback(values)
+        image, mode = old.image, settings.mode
+        if mode == "image":
+            image, notice = self._image(settings.image_path, old.image)
+            mode = "image" if image else "blur"
+        if old.image is not None and image is not old.image:
+            self.garbage.append(old.image)
+        self.view = View(settings, mode, image, notice)
+        if notice and notice != old.notice:
+            self.log(notice, L.LOG_WARNING)
+        self.settings_sent += 1
+        Channel.put_json(self.channel.settings, values, self.settings_sent)
+
+    def _image(self, path: str, current: Optional[ImageFile]):
+        if current is not None and current.path == path:
+            return current, ""
+        if not os.path.isfile(path):
+            return None, f"background image not found: {path} — showing blur instead"
+        image = ImageFile(self.lib, path)
+        if not image.loaded:
+            self.garbage.append(image)
+            return None, f"cannot read background image {path} (not a JPG, PNG or WebP file, or corrupt) — showing blur instead"
+        return image, ""
+
+    # ---- rendering (graphics thread) ----
+    def render(self) -> bool:
+        """Draw the filtered frame; False = let the caller pass the frame through."""
+        lib = self.lib
+        target = lib.obs_filter_get_target(self.source)
+        size = (lib.obs_source_get_base_width(target), lib.obs_source_get_base_height(target))
+        self.worker.wanted = True
+        if not target or not size[0] or not size[1] or self.worker.alive_since is None:
+            return False
+        if not self._gpu_ready():
+            return False
+        view = self.view
+        self.free_garbage()
+        self.gpu.common = {}
+        frame = self.gpu.render_input(self.source, size)
+        self.frame_id += 1
+        lo = readback_size(size, get_model(view.settings.model).input_hw)
+        small = self.gpu.downsample("small", frame, size, lo)
+        self.gpu.readback(small, lo, self.frame_id, self._send_frame)
+        if not self._take_mask():
+            self.gpu.draw_plain(frame, size)
+            return True
+        self._composite(view, frame, size, small, lo)
+        return True
+
+    def _gpu_ready(self) -> bool:
+        if self.gpu is None and not self.gpu_failed:
+            try:
+                self.gpu = Gpu(self.lib)
+            except L.ObsCallError as exc:
+                self.gpu_failed = str(exc)
+                self.log(f"{exc} — video passes through", L.LOG_ERROR)
+        return self.gpu is not None
+
+    def _send_frame(self, data: bytes, width: int, height: int, frame_id: int) -> None:
+        self.channel.frames.write(data, width, height, frame_id)
+
+    def _take_mask(self) -> bool:
+        """Upload the newest mask if there is one; -> whether a mask from the current
+        worker is ready to draw with."""
+        slot = self.channel.masks.read(self.mask_id)
+        if slot is not None and slot.height:
+            self.gpu.upload_mask(slot.data, slot.width, slot.height)
+            self.mask_id, self.mask_stamp = slot.frame_id, slot.stamp
+            self.mask_size = (slot.width, slot.height)
+        alive_since = self.worker.alive_since
+        return bool(self.gpu.mask_tex) and alive_since is not None and self.mask_stamp >= alive_since
+
+    def _composite(self, view: View, frame, size, small, lo) -> None:
+        gpu = self.gpu
+        self.ages.append(self.frame_id - self.mask_id)
+        gpu.use_mask(self.mask_size)
+        guided = view.settings.edges and self.mask_size == lo
+        if guided:
+            gpu.guided(small, lo)
+        params = {"image": frame}
+        if view.mode == "blur":
+            params["bg"] = gpu.blur(frame, size, view.settings.blur, guided)
+        elif view.mode == "image":
+            image = view.image
+            params["bg"] = image.texture()
+            params["bg_xform"] = fit_xform(size, (image.head.cx, image.head.cy), view.settings.image_fit)
+        elif view.mode == "color":
+            params["color"] = tuple(c / 255.0 for c in view.settings.color) + (1.0,)
+        technique = view.mode.capitalize() + ("Guided" if guided else "Plain")
+        gpu.technique(technique, size, params, frame)
+
+    def free_garbage(self) -> None:
+        while self.garbage:
+            self.garbage.pop().free()
+
+    # ---- status ----
+    def status(self) -> str:
+        """What is really happening, in plain words."""
+        message = Channel.get_json(self.channel.stats)
+        if message:
+            self.stats = message[1]
+        stats, parts = self.stats, []
+        if self.gpu_failed:
+            parts.append(self.gpu_failed)
+        if self.worker.problem:
+            parts.append(self.worker.problem)
+        elif stats.get("error"):
+            parts.append(f"{stats['error']} — video passes through")
+        elif stats.get("state") == "loading" or (self.worker.alive_since and not stats):
+            parts.append("starting the worker and loading the model…")
+        elif stats.get("provider"):
+            parts.append(f"inference on {stats['provider']}, {stats['infer_ms']:.1f} ms per mask, "
+                         f"{stats['mask_rate']:.0f} masks/s")
+            if stats.get("note"):
+                parts.append(stats["note"])
+        elif not self.worker.wanted:
+            parts.append("waiting for the source to be shown")
+        if self.view.notice:
+            parts.append(self.view.notice)
+        return "; ".join(parts) or "starting…"
+
+    def age_summary(self) -> str:
+        ages = sorted(self.ages)
+        if not ages:
+            return "no masks drawn yet"
+        return (f"mask age median {ages[len(ages) // 2]} frames, p90 {ages[int(len(ages) * 0.9)]} "
+                f"over the last {len(ages)} frames")
+
+    # ---- teardown ----
+    def free_gpu(self) -> None:
+        """Inside the graphics context."""
+        self.free_garbage()
+        if self.view.image is not None:
+            self.view.image.free()
+        if self.gpu is not None:
+            self.gpu.free()
+            self.gpu = None
+
+    def close(self) -> None:
+        """Stop the worker and remove the channel (any thread but the graphics one
+        may hold the graphics context when this runs)."""
+        self.plugin.supervisor.remove(self.worker)
+        self.channel.close()
+

@@ -1,0 +1,273 @@
+"""GPU work of one filter instance. Every method runs inside OBS's graphics context
+(video_render, or between obs_enter_graphics/obs_leave_graphics).
+
+Resources are made once and reused: texrenders by name, two stage surfaces for a
+one-frame-late readback, one dynamic GS_R8 mask texture. Full-resolution pixels
+never reach Python: per frame Python reads back one mask-sized frame (RGBA) and
+uploads one mask-sized R8 alpha.
+"""
+
+import ctypes
+import os
+from ctypes import byref, c_char_p, c_uint32, c_void_p
+from typing import Callable, Tuple
+
+from ..settings import EDGE_EPS, EDGE_RADIUS, LUMA, blur_downscale, blur_sigma_px
+from . import libobs as L
+
+EFFECT_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "vbg.effect")
+TEXTURES = ("image", "guide", "mask", "coef", "bg")
+PARAMS = TEXTURES + ("src_texel", "footprint", "taps", "lo_size",
+          "mask_u_scale", "luma_w", "edge_radius", "edge_eps", "blur_step", "blur_size",
+          "blur_sigma", "blur_radius", "color", "bg_xform")
+MAX_TAPS = 8
+MAX_BLUR_RADIUS = 40
+
+
+class ImageFile:
+    """A background image via libobs' gs_image_file (decoded off the graphics thread,
+    uploaded on it)."""
+
+    def __init__(self, lib, path: str):
+        self.lib, self.path = lib, path
+        self.buffer = ctypes.create_string_buffer(L.IMAGE_FILE_BYTES)
+        self.head = L.ImageFileHead.from_buffer(self.buffer)
+        lib.gs_image_file_init(self.buffer, path.encode())
+        self.uploaded = False
+
+    @property
+    def loaded(self) -> bool:
+        return bool(self.head.loaded)
+
+    def texture(self):
+        if not self.uploaded:
+            self.lib.gs_image_file_init_texture(self.buffer)
+            self.uploaded = True
+        return self.head.texture
+
+    def free(self) -> None:
+        self.lib.gs_image_file_free(self.buffer)
+
+
+def fit_xform(frame_wh: Tuple[int, int], image_wh: Tuple[int, int], fit: str):
+    """uv of the frame -> uv of the image, as (scale_u, scale_v, offset_u, offset_v);
+    same placement as compose.fit_image (integer centring, black bars outside)."""
+    (w, h), (iw, ih) = frame_wh, image_wh
+    if fit == "stretch" or not iw or not ih:
+        return 1.0, 1.0, 0.0, 0.0
+    scale = (max if fit == "cover" else min)(w / iw, h / ih)
+    sw, sh = max(1, round(iw * scale)), max(1, round(ih * scale))
+    dx, dy = (w - sw) // 2, (h - sh) // 2
+    return w / sw, h / sh, -dx / sw, -dy / sh
+
+
+class Gpu:
+    def __init__(self, lib):
+        self.lib = lib
+        error = c_char_p()
+        self.effect = lib.gs_effect_create_from_file(EFFECT_PATH.encode(), byref(error))
+        if not self.effect:
+            detail = error.value.decode(errors="replace") if error.value else "no details"
+            raise L.ObsCallError(f"cannot compile {EFFECT_PATH}: {detail}")
+        self.params = {name: lib.gs_effect_get_param_by_name(self.effect, name.encode())
+                       for name in PARAMS}
+        self.default_effect = lib.obs_get_base_effect(L.OBS_EFFECT_DEFAULT)
+        self.default_image = lib.gs_effect_get_param_by_name(self.default_effect, b"image")
+        self.targets = {}
+        self.stages = [None, None]
+        self.staged = [None, None]          # (frame_id, w, h) waiting in each stage
+        self.stage_size = None
+        self.current = 0
+        self.mask_tex = None
+        self.mask_size = None               # (padded width, height) of mask_tex
+        self.mask_width = 0                 # real mask width
+        self.common = {}
+
+    # ---- parameters (libobs clears every value when a technique ends: set them
+    # all before each draw) ----
+    def _set(self, name: str, value) -> None:
+        lib, param = self.lib, self.params[name]
+        if name in TEXTURES:
+            lib.gs_effect_set_texture(param, value)
+        elif isinstance(value, int):
+            lib.gs_effect_set_int(param, value)
+        elif isinstance(value, float):
+            lib.gs_effect_set_float(param, value)
+        elif len(value) == 2:
+            lib.gs_effect_set_vec2(param, byref(L.Vec2(*value)))
+        else:
+            setter = lib.gs_effect_set_vec3 if len(value) == 3 else lib.gs_effect_set_vec4
+            setter(param, byref(L.Vec4(*(tuple(value) + (0.0,) * (4 - len(value))))))
+
+    # ---- drawing ----
+    def _texrender(self, name: str, fmt: int):
+        if name not in self.targets:
+            self.targets[name] = L.check(self.lib.gs_texrender_create(fmt, L.GS_ZS_NONE),
+                                         f"creating texture {name}")
+        return self.targets[name]
+
+    def into(self, name: str, fmt: int, size: Tuple[int, int], draw: Callable[[], None]):
+        """Render `draw()` into the reused texrender `name` of `size`; -> its texture."""
+        lib, (w, h) = self.lib, size
+        target = self._texrender(name, fmt)
+        lib.gs_texrender_reset(target)
+        if not lib.gs_texrender_begin(target, w, h):
+            raise L.ObsCallError(f"gs_texrender_begin({name}, {w}x{h}) failed")
+        lib.gs_clear(L.GS_CLEAR_COLOR, byref(L.Vec4(0, 0, 0, 0)), 0.0, 0)
+        lib.gs_ortho(0.0, float(w), 0.0, float(h), -100.0, 100.0)
+        lib.gs_blend_state_push()
+        lib.gs_blend_function(L.GS_BLEND_ONE, L.GS_BLEND_ZERO)
+        try:
+            draw()
+        finally:
+            lib.gs_blend_state_pop()
+            lib.gs_texrender_end(target)
+        return lib.gs_texrender_get_texture(target)
+
+    def technique(self, name: str, size: Tuple[int, int], params: dict, texture=None) -> None:
+        """Draw a w x h sprite with one technique of vbg.effect and these parameters
+        (plus `self.common`, the mask's parameters of this frame)."""
+        for key, value in dict(self.common, **params).items():
+            self._set(key, value)
+        while self.lib.gs_effect_loop(self.effect, name.encode()):
+            self.lib.gs_draw_sprite(texture, 0, size[0], size[1])
+
+    def pass_into(self, name: str, fmt: int, size: Tuple[int, int], technique: str, params: dict):
+        """One low-resolution pass into the texrender `name`; -> its texture."""
+        return self.into(name, fmt, size, lambda: self.technique(technique, size, params))
+
+    def draw_plain(self, texture, size: Tuple[int, int]) -> None:
+        """Draw a texture as it is (pass-through)."""
+        self.lib.gs_effect_set_texture(self.default_image, texture)
+        while self.lib.gs_effect_loop(self.default_effect, b"Draw"):
+            self.lib.gs_draw_sprite(texture, 0, size[0], size[1])
+
+    # ---- the stages of a frame ----
+    def render_input(self, source, size: Tuple[int, int]):
+        """The filter's input at full resolution -> texture (one full-size pass)."""
+        lib = self.lib
+
+        def draw():
+            target, parent = lib.obs_filter_get_target(source), lib.obs_filter_get_parent(source)
+            flags = lib.obs_source_get_output_flags(parent)
+            if target == parent and not flags & (L.OBS_SOURCE_ASYNC | L.OBS_SOURCE_CUSTOM_DRAW):
+                # plain sources (images) draw only inside an effect loop: let libobs do it
+                if lib.obs_source_process_filter_begin(source, L.GS_RGBA, L.OBS_ALLOW_DIRECT_RENDERING):
+                    lib.obs_source_process_filter_end(source, self.default_effect, size[0], size[1])
+            else:
+                # async (media, camera), custom-draw and chained sources draw themselves,
+                # as process_filter_begin does internally; this saves its extra copy
+                lib.obs_source_video_render(target)
+        return self.into("input", L.GS_RGBA, size, draw)
+
+    def downsample(self, name: str, frame, frame_size, size, fmt=L.GS_RGBA,
+                   technique="Downsample", texels_per_tap=1):
+        """Area average of `frame` into `size`: taps x taps bilinear samples per output
+        pixel, evenly spread over its footprint (exact box for integer footprints)."""
+        footprint = (frame_size[0] / size[0], frame_size[1] / size[1])
+        taps = max(1, min(MAX_TAPS, round(max(footprint) / texels_per_tap)))
+        return self.pass_into(name, fmt, size, technique, {
+            "image": frame, "src_texel": (1.0 / frame_size[0], 1.0 / frame_size[1]),
+            "footprint": footprint, "taps": taps})
+
+    def readback(self, small, size: Tuple[int, int], frame_id: int,
+                 sink: Callable[[bytes, int, int, int], None]) -> None:
+        """Stage this frame's small texture; map the one staged last frame (no GPU
+        stall) and hand its RGBA rows to `sink(data, w, h, frame_id)`."""
+        lib = self.lib
+        if self.stage_size != size:
+            self._free_stages()
+            self.stages = [L.check(lib.gs_stagesurface_create(size[0], size[1], L.GS_RGBA),
+                                   "creating stage surface") for _ in range(2)]
+            self.stage_size = size
+        cur = self.current
+        lib.gs_stage_texture(self.stages[cur], small)
+        self.staged[cur] = (frame_id,) + size
+        prev = cur ^ 1
+        self.current = prev
+        if self.staged[prev] is None:
+            return
+        (staged_id, w, h), self.staged[prev] = self.staged[prev], None
+        data, linesize = c_void_p(), c_uint32()
+        if not lib.gs_stagesurface_map(self.stages[prev], byref(data), byref(linesize)):
+            return
+        try:
+            raw = ctypes.string_at(data.value, linesize.value * h)
+        finally:
+            lib.gs_stagesurface_unmap(self.stages[prev])
+        if linesize.value != w * 4:
+            raw = b"".join(raw[y * linesize.value:y * linesize.value + w * 4] for y in range(h))
+        sink(raw, w, h, staged_id)
+
+    def upload_mask(self, data: bytes, width: int, height: int) -> None:
+        """One R8 mask (rows padded to a multiple of 4 bytes) into the reused texture."""
+        lib, stride = self.lib, len(data) // height
+        if self.mask_size != (stride, height):
+            if self.mask_tex:
+                lib.gs_texture_destroy(self.mask_tex)
+            self.mask_tex = L.check(lib.gs_texture_create(stride, height, L.GS_R8, 1, None, L.GS_DYNAMIC),
+                                    "creating mask texture")
+            self.mask_size = (stride, height)
+        buffer = (ctypes.c_ubyte * len(data)).from_buffer_copy(data)
+        lib.gs_texture_set_image(self.mask_tex, buffer, stride, False)
+        self.mask_width = width
+
+    def use_mask(self, lo_size: Tuple[int, int]) -> None:
+        """Parameters of this frame's mask, set with every later draw."""
+        self.common = {"mask": self.mask_tex, "lo_size": (float(lo_size[0]), float(lo_size[1])),
+                       "mask_u_scale": self.mask_width / self.mask_size[0], "luma_w": LUMA,
+                       "edge_radius": EDGE_RADIUS, "edge_eps": EDGE_EPS}
+
+    def guided(self, guide, lo_size: Tuple[int, int]):
+        """Low-res guided filter -> texture of (mean_a, mean_b) (two small passes);
+        it becomes the `coef` of later draws."""
+        ab = self.pass_into("ab", L.GS_RGBA32F, lo_size, "GuidedAB", {"guide": guide})
+        coef = self.pass_into("mean_ab", L.GS_RGBA32F, lo_size, "BoxAB", {"image": ab})
+        self.common["coef"] = coef
+        return coef
+
+    def blur(self, frame, frame_size, sigma_720: float, guided: bool):
+        """Mask-weighted background blur at reduced resolution -> texture."""
+        w, h = frame_size
+        sigma = blur_sigma_px(sigma_720, h)
+        factor = blur_downscale(sigma)
+        size = (max(1, w // factor), max(1, h // factor))
+        # each bilinear tap averages 2x2 texels: half the taps per axis
+        prep = self.downsample("blur_prep", frame, frame_size, size, L.GS_RGBA16F,
+                               "BlurPrepGuided" if guided else "BlurPrepPlain", texels_per_tap=2)
+        params = {"blur_size": (float(size[0]), float(size[1])), "blur_sigma": sigma / factor,
+                  "blur_radius": min(MAX_BLUR_RADIUS, int(4 * sigma / factor + 0.5))}
+        texture = prep
+        for name, step in (("BlurH", (1.0 / size[0], 0.0)), ("BlurV", (0.0, 1.0 / size[1]))):
+            params.update(image=texture, blur_step=step)
+            texture = self.pass_into(name, L.GS_RGBA16F, size, name, params)
+        return texture
+
+    # ---- teardown ----
+    def _free_stages(self) -> None:
+        for stage in self.stages:
+            if stage:
+                self.lib.gs_stagesurface_destroy(stage)
+        self.stages, self.staged, self.stage_size = [None, None], [None, None], None
+
+    def free(self) -> None:
+        self._free_stages()
+        for target in self.targets.values():
+            self.lib.gs_texrender_destroy(target)
+        self.targets = {}
+        if self.mask_tex:
+            self.lib.gs_texture_destroy(self.mask_tex)
+            self.mask_tex = None
+        if self.effect:
+            self.lib.gs_effect_destroy(self.effect)
+            self.effect = None
+
+
+def readback_size(frame_size: Tuple[int, int], model_hw: Tuple[int, int]) -> Tuple[int, int]:
+    """The frame's size inside the model's input, aspect kept (Segmenter's letterbox
+    placement): reading back at this size makes the worker's mask exactly the
+    resolution `vbg render` uses for the same frame."""
+    (w, h), (mh, mw) = frame_size, model_hw
+    scale = min(mw / w, mh / h)
+    return max(1, round(w * scale)), max(1, round(h * scale))
+

@@ -1,0 +1,199 @@
+"""Starts and watches one worker process per filtered source.
+
+One background thread (the `Supervisor`) polls every worker every 50 ms: it writes
+OBS's heartbeat into each channel, notices a dead or hung worker, and restarts it
+with back-off. The graphics thread only reads `Worker.alive_since` and never waits.
+
+The interpreter is the one line in `obs_vbg_python.txt` next to obs_vbg.py (written
+by the installer), or the environment variable VBG_PYTHON, which overrides it.
+"""
+
+import os
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from typing import Callable, List, Optional, Tuple
+
+from ..channel import Channel
+
+POLL_S = 0.05
+BACKOFF_S = (0.1, 0.5, 1.0, 2.0, 5.0, 10.0)
+HEALTHY_AFTER_S = 30.0          # a worker up this long resets the back-off
+HANG_S = 5.0                    # no worker heartbeat for this long: kill it
+START_GRACE_S = 20.0            # time a new worker has to write its first heartbeat
+PYTHON_FILE = "obs_vbg_python.txt"
+
+
+def find_python(script_dir: str) -> Tuple[Optional[str], str]:
+    """-> (interpreter path, "") or (None, what is wrong in plain words)."""
+    override = os.environ.get("VBG_PYTHON", "").strip()
+    if override:
+        return (override, "") if os.path.isfile(override) else \
+            (None, f"VBG_PYTHON points to {override}, which does not exist")
+    record = os.path.join(script_dir, PYTHON_FILE)
+    try:
+        with open(record, encoding="utf-8") as handle:
+            path = handle.readline().strip()
+    except OSError:
+        return None, f"no worker Python: {record} is missing; run the installer (install/install.sh)"
+    if not os.path.isfile(path):
+        return None, f"the worker Python in {record} ({path}) does not exist; run the installer again"
+    return path, ""
+
+
+def describe_exit(code: int) -> str:
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit code {code}"
+
+
+class Worker:
+    """One worker process bound to one channel."""
+
+    def __init__(self, channel: Channel, repo_dir: str, script_dir: str, log: Callable[[str], None]):
+        self.channel, self.repo_dir, self.script_dir, self.log = channel, repo_dir, script_dir, log
+        self.process: Optional[subprocess.Popen] = None
+        self.alive_since: Optional[float] = None    # read by the graphics thread
+        self.problem = ""                           # why there is no worker, in words
+        self.failures = 0
+        self.next_start = 0.0
+        self.restarts = 0
+        self.wanted = False                         # set by the first render
+
+    def poll(self, now: float) -> None:
+        self.channel.beat_obs()
+        if self.process is None:
+            if not self.wanted:
+                return
+            if now >= self.next_start:
+                self.start(now)
+            return
+        code = self.process.poll()
+        if code is not None:
+            self.died(f"worker {describe_exit(code)}", now)
+        elif self.channel.worker_beat_age() > HANG_S and now - self.alive_since > START_GRACE_S:
+            self.kill()
+            self.died(f"worker stopped responding for {HANG_S:.0f} s", now)
+        elif now - self.alive_since > HEALTHY_AFTER_S:
+            self.failures = 0
+
+    def start(self, now: float) -> None:
+        python, problem = find_python(self.script_dir)
+        if python is None:
+            self.set_problem(problem)
+            self.next_start = now + BACKOFF_S[-1]
+            return
+        self.channel.reset_worker()
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [self.repo_dir, env.get("PYTHONPATH")]))
+        env.pop("PYTHONHOME", None)          # OBS's embedded Python may set it
+        command = [python, "-m", "vbg_core.worker", "--channel", self.channel.name,
+                   "--parent-pid", str(os.getpid())]
+        try:
+            with open(self.log_path(), "ab") as log_file:
+                self.process = subprocess.Popen(command, cwd=self.repo_dir, env=env,
+                                                stdin=subprocess.DEVNULL, stdout=log_file,
+                                                stderr=log_file, **_detached())
+        except OSError as exc:
+            self.set_problem(f"cannot start the worker with {python}: {exc}")
+            self.next_start = now + BACKOFF_S[-1]
+            return
+        self.alive_since = now
+        self.problem = ""
+
+    def log_path(self) -> str:
+        return os.path.join(tempfile.gettempdir(), f"obs-vbg-worker-{self.channel.name}.log")
+
+    def died(self, why: str, now: float) -> None:
+        self.process, self.alive_since = None, None
+        delay = BACKOFF_S[min(self.failures, len(BACKOFF_S) - 1)]
+        self.failures += 1
+        self.restarts += 1
+        self.next_start = now + delay
+        self.set_problem(f"{why}; restarting in {delay:g} s, video passes through meanwhile "
+                         f"(log: {self.log_path()})")
+
+    def set_problem(self, problem: str) -> None:
+        if problem != self.problem:
+            self.problem = problem
+            self.log(problem)
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=5)
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Terminate (then kill) the worker; waits at most about `timeout` seconds."""
+        process, self.process, self.alive_since = self.process, None, None
+        self.next_start = float("inf")
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+
+def _detached() -> dict:
+    """Keep the worker out of OBS's console signals (Ctrl+C) and windows."""
+    if os.name == "posix":
+        return {"start_new_session": True}
+    return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.CREATE_NO_WINDOW}
+
+
+class Supervisor(threading.Thread):
+    """The one thread polling every worker of this OBS process."""
+
+    def __init__(self, log: Callable[[str], None]):
+        super().__init__(name="obs-vbg supervisor", daemon=True)
+        self.log = log
+        self.workers: List[Worker] = []
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self.ticks: List[Callable[[float], None]] = []
+
+    def add(self, worker: Worker) -> None:
+        with self.lock:
+            self.workers.append(worker)
+
+    def remove(self, worker: Worker) -> None:
+        with self.lock:
+            if worker in self.workers:
+                self.workers.remove(worker)
+            worker.stop()
+
+    def run(self) -> None:
+        while not self.stopping.wait(POLL_S):
+            now = time.monotonic()
+            with self.lock:
+                for worker in self.workers:
+                    try:
+                        worker.poll(now)
+                    except Exception as exc:    # keep supervising the others
+                        worker.set_problem(f"supervisor error: {exc}")
+            for tick in list(self.ticks):
+                try:
+                    tick(now)
+                except Exception as exc:        # a filter went away mid-tick
+                    self.log(f"supervisor tick failed: {exc!r}")
+
+    def stop(self) -> None:
+        self.stopping.set()
+        with self.lock:
+            workers, self.workers = list(self.workers), []
+        for worker in workers:          # terminate all first, then wait
+            if worker.process is not None and worker.process.poll() is None:
+                worker.process.terminate()
+        for worker in workers:
+            worker.stop()
+        if self.is_alive() and threading.current_thread() is not self:
+            self.join(timeout=2)
+

@@ -1,0 +1,164 @@
+"""The OBS filter's worker: `python -m vbg_core.worker --channel NAME --parent-pid PID`.
+
+Loop: newest frame from the channel -> Segmenter -> refine_lowres -> mask into the
+channel (latest frame wins; stale frames are skipped). Settings arrive through the
+channel as the filter's OBS settings. Errors are reported through the channel in
+plain words, and the loop keeps running so the filter can show them. Exits by itself
+within a few seconds when OBS goes away (parent PID gone, or OBS heartbeat stale).
+"""
+
+import argparse
+import os
+import sys
+import time
+from typing import Optional
+
+import cv2
+import numpy as np
+
+from .channel import Channel, unlink
+from .errors import VbgError
+from .refine import refine_lowres
+from .segment import Segmenter
+from .settings import Settings
+
+OBS_BEAT_TIMEOUT_S = 10.0      # OBS's supervisor beats every 50 ms
+BUSY_POLL_S = 0.002            # poll period while frames are flowing
+IDLE_POLL_S = 0.02             # ... and after IDLE_AFTER_S without a frame
+IDLE_AFTER_S = 0.5
+STATS_EVERY_S = 0.5
+WORKER_KEYS = ("model", "provider", "threads", "edge_refine", "smoothing", "threshold", "softness")
+
+
+def parent_alive(parent_pid: int) -> bool:
+    if os.name == "posix":
+        return os.getppid() == parent_pid
+    return True                 # elsewhere the OBS heartbeat decides
+
+
+def pad_rows(mask_u8: np.ndarray) -> np.ndarray:
+    """Pad rows to a multiple of 4 bytes (replicating the last column) so the OBS
+    side can upload the mask with any texture row alignment."""
+    pad = -mask_u8.shape[1] % 4
+    return np.pad(mask_u8, ((0, 0), (0, pad)), mode="edge") if pad else mask_u8
+
+
+class Worker:
+    def __init__(self, channel: Channel, parent_pid: int):
+        self.channel, self.parent_pid = channel, parent_pid
+        self.settings: Optional[Settings] = None
+        self.segmenter = None
+        self.engine_key = None
+        self.state = None
+        self.error = ""
+        self.settings_id = -1
+        self.last_frame_id = -1
+        self.last_frame_at = 0.0
+        self.infer_ms = 0.0
+        self.mask_times = []
+        self.stats_at = 0.0
+
+    def run(self) -> int:
+        while self.obs_alive():
+            self.channel.beat_worker(os.getpid())
+            self.poll_settings()
+            slot = self.channel.frames.read(self.last_frame_id) if self.segmenter else None
+            if slot is None:
+                now = time.monotonic()
+                time.sleep(BUSY_POLL_S if now - self.last_frame_at < IDLE_AFTER_S else IDLE_POLL_S)
+            else:
+                self.process(slot)
+            self.publish_stats()
+        return 0
+
+    def obs_alive(self) -> bool:
+        return parent_alive(self.parent_pid) and self.channel.obs_beat_age() < OBS_BEAT_TIMEOUT_S
+
+    def poll_settings(self) -> None:
+        message = Channel.get_json(self.channel.settings, self.settings_id)
+        if message is None:
+            return
+        self.settings_id, values = message
+        try:
+            worker_values = {key: values[key] for key in WORKER_KEYS if key in values}
+            self.settings = Settings.from_obs(worker_values)
+            self.load_engine()
+        except VbgError as exc:
+            self.fail(str(exc))
+        except Exception as exc:        # onnxruntime raises several unrelated types
+            self.fail(f"cannot start inference: {exc}")
+
+    def load_engine(self) -> None:
+        key = (self.settings.model, self.settings.provider, self.settings.threads)
+        if key == self.engine_key and self.segmenter is not None:
+            return
+        self.segmenter, self.engine_key, self.state = None, key, None
+        self.publish_stats(force=True, state="loading")
+        self.segmenter = Segmenter(*key)
+        self.error = ""
+
+    def fail(self, message: str) -> None:
+        self.error = message
+        self.segmenter, self.engine_key = None, None
+        self.publish_stats(force=True)
+
+    def process(self, slot) -> None:
+        self.last_frame_id, self.last_frame_at = slot.frame_id, time.monotonic()
+        rgba = np.frombuffer(slot.data, np.uint8).reshape(slot.height, slot.width, 4)
+        rgb = np.ascontiguousarray(rgba[:, :, :3])
+        started = time.perf_counter()
+        try:
+            probs = self.segmenter.predict(rgb)
+        except Exception as exc:        # onnxruntime raises several unrelated types
+            self.fail(f"inference failed: {exc}")
+            return
+        self.infer_ms = 0.8 * self.infer_ms + 0.2 * (time.perf_counter() - started) * 1000 \
+            if self.infer_ms else (time.perf_counter() - started) * 1000
+        if probs.shape != rgb.shape[:2]:
+            probs = cv2.resize(probs, (slot.width, slot.height), interpolation=cv2.INTER_LINEAR)
+        alpha, self.state = refine_lowres(probs, rgb, self.state, self.settings)
+        mask = pad_rows(np.clip(alpha * 255.0 + 0.5, 0, 255).astype(np.uint8))
+        self.channel.masks.write(mask.tobytes(), slot.width, slot.height, slot.frame_id)
+        self.mask_times.append(time.monotonic())
+
+    def publish_stats(self, force: bool = False, state: str = "") -> None:
+        now = time.monotonic()
+        if not force and now - self.stats_at < STATS_EVERY_S:
+            return
+        self.stats_at = now
+        self.mask_times = [t for t in self.mask_times if now - t <= 1.0]
+        segmenter = self.segmenter
+        Channel.put_json(self.channel.stats, {
+            "state": state or ("error" if self.error else "running" if segmenter else "waiting"),
+            "provider": segmenter.active_provider if segmenter else "",
+            "note": segmenter.fallback_note if segmenter else "",
+            "infer_ms": round(self.infer_ms, 2),
+            "mask_rate": float(len(self.mask_times)),
+            "error": self.error,
+        }, int(now * 1000))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m vbg_core.worker",
+                                     description="obs-vbg worker (started by the OBS filter)")
+    parser.add_argument("--channel", required=True, help="shared-memory block name")
+    parser.add_argument("--parent-pid", type=int, required=True, help="OBS's process id")
+    args = parser.parse_args(argv)
+    try:
+        channel = Channel.attach(args.channel)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"vbg worker: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return Worker(channel, args.parent_pid).run()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        orphaned = not parent_alive(args.parent_pid)
+        channel.close()
+        if orphaned:
+            unlink(args.channel)        # OBS died: nobody else will remove the block
+
+
+if __name__ == "__main__":
+    sys.exit(main())
