@@ -15,7 +15,9 @@ import cv2
 import numpy as np
 
 from .compose import Compositor
+from .imaging import Workspace
 from .media import VideoReader
+from .pipeline import model_view
 from .refine import refine
 from .segment import Segmenter
 from .settings import Settings, blur_sigma_px
@@ -41,16 +43,18 @@ def load_frames(path: Path, count: int) -> List[np.ndarray]:
 
 def time_ours(frames, settings: Settings, segmenter: Segmenter) -> Dict[str, List[float]]:
     compositor = Compositor(settings)
+    work = Workspace()
     stages = {name: [] for name in STAGES}
     state = None
     for index, rgb_u8 in enumerate(frames):
         t0 = time.perf_counter()
-        tensor = segmenter.preprocess(rgb_u8)
+        small = model_view(rgb_u8, segmenter)
+        tensor = segmenter.preprocess(small)
         t1 = time.perf_counter()
         output = segmenter.infer(tensor)
         t2 = time.perf_counter()
-        probs = segmenter.postprocess(output, rgb_u8.shape[:2])
-        alpha_u8, state = refine(probs, rgb_u8, state, settings)
+        probs = segmenter.postprocess(output, small.shape[:2])
+        alpha_u8, state = refine(probs, rgb_u8, state, settings, small, work)
         t3 = time.perf_counter()
         compositor(rgb_u8, alpha_u8)
         t4 = time.perf_counter()

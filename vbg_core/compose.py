@@ -12,6 +12,7 @@ from typing import Optional, Tuple
 import cv2
 import numpy as np
 
+from .imaging import Workspace, paste, shrink
 from .media import read_image
 from .settings import Settings, blur_downscale, blur_sigma_px
 
@@ -31,35 +32,36 @@ def fit_image(rgb_u8: np.ndarray, size: Tuple[int, int], fit: str) -> np.ndarray
     sw, sh = max(1, round(iw * scale)), max(1, round(ih * scale))
     scaled = cv2.resize(rgb_u8, (sw, sh), interpolation=cv2.INTER_AREA)
     canvas = np.zeros((height, width, 3), np.uint8)
-    dy, dx = (height - sh) // 2, (width - sw) // 2
-    sy, sx = max(0, -dy), max(0, -dx)
-    dy, dx = max(0, dy), max(0, dx)
-    h, w = min(height - dy, sh - sy), min(width - dx, sw - sx)
-    canvas[dy:dy + h, dx:dx + w] = scaled[sy:sy + h, sx:sx + w]
+    paste(canvas, scaled, (height - sh) // 2, (width - sw) // 2)
     return canvas
 
 
-def blur_background(rgb_u8: np.ndarray, alpha_u8: np.ndarray, sigma_720: float) -> np.ndarray:
+def blur_background(rgb_u8: np.ndarray, alpha_u8: np.ndarray, sigma_720: float,
+                    work: Optional[Workspace] = None) -> np.ndarray:
     """Mask-weighted blur of the background only, computed at reduced resolution."""
     h, w = rgb_u8.shape[:2]
     sigma = blur_sigma_px(sigma_720, h)
     factor = blur_downscale(sigma)
     size = (max(1, w // factor), max(1, h // factor))
-    small = cv2.resize(rgb_u8, size, interpolation=cv2.INTER_AREA).astype(np.float32)
-    weight = 1.0 - cv2.resize(alpha_u8, size, interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
+    small = shrink(rgb_u8, *size).astype(np.float32)
+    weight = 1.0 - shrink(alpha_u8, *size).astype(np.float32) / 255.0
     num = cv2.GaussianBlur(small * weight[:, :, None], (0, 0), sigma / factor)
     den = cv2.GaussianBlur(weight, (0, 0), sigma / factor)
-    background = num / np.maximum(den, 1e-3)[:, :, None]
-    background = np.clip(background, 0, 255).astype(np.uint8)
-    return cv2.resize(background, (w, h), interpolation=cv2.INTER_LINEAR)
+    background = np.clip(num / np.maximum(den, 1e-3)[:, :, None], 0, 255).astype(np.uint8)
+    dst = None if work is None else work.get("background", (h, w, 3), np.uint8)
+    return cv2.resize(background, (w, h), dst=dst, interpolation=cv2.INTER_LINEAR)
 
 
-def blend(rgb_u8: np.ndarray, background_u8: np.ndarray, alpha_u8: np.ndarray) -> np.ndarray:
+def blend(rgb_u8: np.ndarray, background_u8: np.ndarray, alpha_u8: np.ndarray,
+          work: Optional[Workspace] = None, out: Optional[np.ndarray] = None) -> np.ndarray:
     """frame * alpha + background * (1 - alpha), in uint8 (error at most 1 level)."""
-    alpha3 = cv2.merge((alpha_u8, alpha_u8, alpha_u8))
-    front = cv2.multiply(rgb_u8, alpha3, scale=1 / 255)
-    back = cv2.multiply(background_u8, cv2.bitwise_not(alpha3), scale=1 / 255)
-    return cv2.add(front, back)
+    work = work or Workspace()
+    shape = rgb_u8.shape
+    alpha3 = cv2.merge((alpha_u8, alpha_u8, alpha_u8), dst=work.get("alpha3", shape, np.uint8))
+    front = cv2.multiply(rgb_u8, alpha3, dst=work.get("front", shape, np.uint8), scale=1 / 255)
+    inverse = cv2.bitwise_not(alpha3, dst=alpha3)
+    back = cv2.multiply(background_u8, inverse, dst=work.get("back", shape, np.uint8), scale=1 / 255)
+    return cv2.add(front, back, dst=out)
 
 
 class Compositor:
@@ -70,6 +72,7 @@ class Compositor:
         self.settings = settings
         self._image = load_image(settings.image_path) if settings.mode == "image" else None
         self._cache: Optional[Tuple[Tuple[int, int], np.ndarray]] = None
+        self._work = Workspace()
 
     def _static_background(self, size: Tuple[int, int]) -> np.ndarray:
         if self._cache is None or self._cache[0] != size:
@@ -82,12 +85,12 @@ class Compositor:
         return self._cache[1]
 
     def __call__(self, rgb_u8: np.ndarray, alpha_u8: np.ndarray) -> np.ndarray:
-        """-> RGB uint8 (RGBA for transparent) of the frame's size."""
+        """-> a new RGB uint8 (RGBA for transparent) array of the frame's size."""
         mode = self.settings.mode
         if mode == "transparent":
-            return np.dstack((rgb_u8, alpha_u8))
+            return cv2.merge((rgb_u8, alpha_u8))
         if mode == "blur":
-            background = blur_background(rgb_u8, alpha_u8, self.settings.blur)
+            background = blur_background(rgb_u8, alpha_u8, self.settings.blur, self._work)
         else:
             background = self._static_background((rgb_u8.shape[1], rgb_u8.shape[0]))
-        return blend(rgb_u8, background, alpha_u8)
+        return blend(rgb_u8, background, alpha_u8, self._work)

@@ -20,6 +20,7 @@ from typing import Optional, Tuple
 import cv2
 import numpy as np
 
+from .imaging import Workspace, shrink
 from .settings import EDGE_EPS, EDGE_RADIUS, LUMA, Settings
 
 # Temporal smoothing: the weight of the new prediction is MIN_WEIGHT where nothing
@@ -36,9 +37,9 @@ class RefineState:
 
 
 def luma_f32(rgb_u8: np.ndarray, hw: Optional[Tuple[int, int]] = None) -> np.ndarray:
-    """RGB uint8 -> luma in 0..1 (weights LUMA), resized to hw=(h, w) if given."""
-    if hw is not None and rgb_u8.shape[:2] != tuple(hw):
-        rgb_u8 = cv2.resize(rgb_u8, (hw[1], hw[0]), interpolation=cv2.INTER_AREA)
+    """RGB uint8 -> luma in 0..1 (weights LUMA), shrunk to hw=(h, w) if given."""
+    if hw is not None:
+        rgb_u8 = shrink(rgb_u8, hw[1], hw[0])
     gray = rgb_u8.astype(np.float32) @ np.array(LUMA, np.float32)
     return gray * np.float32(1 / 255)
 
@@ -85,22 +86,34 @@ def guided_coefficients(alpha_lo: np.ndarray, luma_lo: np.ndarray,
     return box(a), box(b)
 
 
-def upsample(alpha_lo: np.ndarray, rgb_u8: np.ndarray, edges: bool = True) -> np.ndarray:
-    """Low-res alpha -> uint8 alpha at the frame's size (guided by the frame if edges)."""
+def upsample(alpha_lo: np.ndarray, rgb_u8: np.ndarray, edges: bool = True,
+             luma_lo: Optional[np.ndarray] = None, work: Optional[Workspace] = None) -> np.ndarray:
+    """Low-res alpha -> uint8 alpha at the frame's size (guided by the frame if edges).
+    `luma_lo`: the frame's luma at alpha's size, if already computed; `work`: scratch
+    arrays reused between frames (the returned alpha is one of them)."""
+    work = work or Workspace()
     h, w = rgb_u8.shape[:2]
     if not edges:
-        up = cv2.resize(alpha_lo, (w, h), interpolation=cv2.INTER_LINEAR)
-        return cv2.convertScaleAbs(up, alpha=255.0)
-    mean_a, mean_b = guided_coefficients(alpha_lo, luma_f32(rgb_u8, alpha_lo.shape))
-    gray_u8 = cv2.cvtColor(rgb_u8, cv2.COLOR_RGB2GRAY)
+        up = cv2.resize(alpha_lo, (w, h), dst=work.get("a", (h, w), np.float32),
+                        interpolation=cv2.INTER_LINEAR)
+        return cv2.convertScaleAbs(up, dst=work.get("alpha", (h, w), np.uint8), alpha=255.0)
+    if luma_lo is None:
+        luma_lo = luma_f32(rgb_u8, alpha_lo.shape)
+    mean_a, mean_b = guided_coefficients(alpha_lo, luma_lo)
     # In 0..255 units: alpha = a * gray_u8 + 255 * b, saturated to uint8 by cv2.add.
-    a_up = cv2.resize(mean_a, (w, h), interpolation=cv2.INTER_LINEAR)
-    b_up = cv2.resize(mean_b * np.float32(255), (w, h), interpolation=cv2.INTER_LINEAR)
-    return cv2.add(cv2.multiply(gray_u8, a_up, dtype=cv2.CV_32F), b_up, dtype=cv2.CV_8U)
+    gray_u8 = cv2.cvtColor(rgb_u8, cv2.COLOR_RGB2GRAY, dst=work.get("gray", (h, w), np.uint8))
+    a_up = cv2.resize(mean_a, (w, h), dst=work.get("a", (h, w), np.float32), interpolation=cv2.INTER_LINEAR)
+    b_up = cv2.resize(mean_b * np.float32(255), (w, h), dst=work.get("b", (h, w), np.float32),
+                      interpolation=cv2.INTER_LINEAR)
+    product = cv2.multiply(gray_u8, a_up, dst=a_up, dtype=cv2.CV_32F)
+    return cv2.add(product, b_up, dst=work.get("alpha", (h, w), np.uint8), dtype=cv2.CV_8U)
 
 
 def refine(probs_f32: np.ndarray, rgb_u8: np.ndarray, state: Optional[RefineState],
-           settings: Settings) -> Tuple[np.ndarray, RefineState]:
-    """All three steps: -> (alpha_u8 at the frame's size, state)."""
-    alpha_lo, state = refine_lowres(probs_f32, rgb_u8, state, settings)
-    return upsample(alpha_lo, rgb_u8, settings.edges), state
+           settings: Settings, small_rgb_u8: Optional[np.ndarray] = None,
+           work: Optional[Workspace] = None) -> Tuple[np.ndarray, RefineState]:
+    """All three steps: -> (alpha_u8 at the frame's size, state). `small_rgb_u8`: the
+    frame already shrunk to the probabilities' size, if the caller has it."""
+    alpha_lo, state = refine_lowres(probs_f32, rgb_u8 if small_rgb_u8 is None else small_rgb_u8,
+                                    state, settings)
+    return upsample(alpha_lo, rgb_u8, settings.edges, state.luma_f32, work), state

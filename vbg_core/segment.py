@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 
 from .errors import ModelError
+from .imaging import paste, shrink
 from .models import ModelSpec, get_model
 
 EP_NAMES = {
@@ -83,7 +84,7 @@ class Segmenter:
     """Runs one model on frames of any size and aspect ratio."""
 
     def __init__(self, model: str = "landscape", provider: str = "auto", threads: int = 1,
-                 fit: str = "letterbox"):
+                 fit: str = "stretch"):
         self.spec = get_model(model)
         self.fit = fit
         self.session, self.active_provider, self.fallback_note = open_session(
@@ -120,15 +121,19 @@ class Segmenter:
 
 
 # How a frame is put into the model's input when the aspect ratios differ. Measured on
-# real photos (benchmarks/RESULTS.md, "Aspect ratio"): letterbox is the default.
-FITS = ("stretch", "letterbox", "crop")
+# real photos (benchmarks/aspect.py, RESULTS.md "Aspect ratio"): stretch is the default.
+FITS = ("stretch", "letterbox", "crop", "balanced")
 
 
 def _placement(frame_hw, model_hw, fit: str):
-    """-> (scale, width, height) of the frame resized for the model, and its offset
-    (y0, x0) in the model's input (negative when the frame is cropped)."""
+    """-> (width, height) of the frame resized for the model, and its offset (y0, x0)
+    in the model's input (negative when the frame is cropped). 'balanced' stretches
+    by the square root of the aspect change and letterboxes the rest."""
     (h, w), (mh, mw) = frame_hw, model_hw
-    scale = (min if fit == "letterbox" else max)(mw / w, mh / h)
+    if fit == "balanced":
+        squeeze = ((mw / mh) / (w / h)) ** 0.5     # >1: widen the frame
+        w = w * squeeze
+    scale = (max if fit == "crop" else min)(mw / w, mh / h)
     cw, ch = max(1, round(w * scale)), max(1, round(h * scale))
     return cw, ch, (mh - ch) // 2, (mw - cw) // 2
 
@@ -139,36 +144,23 @@ def fit_to_model(rgb_u8: np.ndarray, model_hw, fit: str) -> np.ndarray:
     aspect, cuts the frame's ends, which then get probability 0)."""
     mh, mw = model_hw
     if fit == "stretch":
-        return _resize(rgb_u8, mw, mh)
+        return shrink(rgb_u8, mw, mh)
     if fit not in FITS:
         raise ValueError(f"unknown fit {fit!r}: choose one of {', '.join(FITS)}")
     cw, ch, y0, x0 = _placement(rgb_u8.shape[:2], model_hw, fit)
-    resized = _resize(rgb_u8, cw, ch)
+    resized = shrink(rgb_u8, cw, ch)
     canvas = np.zeros((mh, mw, 3), np.uint8)
-    _paste(canvas, resized, y0, x0)
+    paste(canvas, resized, y0, x0)
     return canvas
 
 
 def unfit(probs: np.ndarray, frame_hw, fit: str) -> np.ndarray:
-    """Model output -> probabilities over the whole frame (the frame's aspect)."""
+    """Model output -> probabilities over the whole frame (only 'letterbox' and
+    'crop' keep the frame's aspect; the others keep the distortion, which the
+    upsampling to the frame's size undoes)."""
     if fit == "stretch":
         return np.ascontiguousarray(probs)
     cw, ch, y0, x0 = _placement(frame_hw, probs.shape, fit)
     out = np.zeros((ch, cw), np.float32)
-    _paste(out, probs, -y0, -x0)
+    paste(out, probs, -y0, -x0)
     return out
-
-
-def _paste(dst: np.ndarray, src: np.ndarray, y0: int, x0: int) -> None:
-    """Copy src into dst with src's top-left at (y0, x0), clipped to both."""
-    dy, dx = max(0, y0), max(0, x0)
-    sy, sx = max(0, -y0), max(0, -x0)
-    h = min(dst.shape[0] - dy, src.shape[0] - sy)
-    w = min(dst.shape[1] - dx, src.shape[1] - sx)
-    dst[dy:dy + h, dx:dx + w] = src[sy:sy + h, sx:sx + w]
-
-
-def _resize(rgb_u8: np.ndarray, width: int, height: int) -> np.ndarray:
-    if (rgb_u8.shape[1], rgb_u8.shape[0]) == (width, height):
-        return rgb_u8
-    return cv2.resize(rgb_u8, (width, height), interpolation=cv2.INTER_AREA)
