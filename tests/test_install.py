@@ -96,6 +96,47 @@ def test_second_run_changes_nothing(setup):
     print(f"\ninstall timings (s): {setup.timings}")
 
 
+def background_share(rgba, truth, colour):
+    """Share of clear background / person pixels (mask eroded) that show `colour`."""
+    import cv2
+    import numpy as np
+    kernel = np.ones((25, 25), np.uint8)
+    background = cv2.erode((~truth).astype(np.uint8), kernel).astype(bool)
+    person = cv2.erode(truth.astype(np.uint8), kernel).astype(bool)
+    near = (np.abs(rgba[:, :, :3].astype(int) - colour).max(axis=2) < 40)
+    return near[background].mean(), near[person].mean()
+
+
+def test_real_obs_loads_the_registered_script_and_the_filter_works(setup, monkeypatch):
+    """OBS started on the installed HOME (no VBG_PYTHON: the worker must come from
+    obs_vbg_python.txt) loads obs_vbg.py; a vbg_filter made over the websocket colours
+    the background of a real photo and not the person; OBS exits cleanly and keeps the entry."""
+    import cv2
+    from tests.obs.harness import ObsInstance, cmdline, missing_tools
+    from vbg_core import obsconfig
+    assert not missing_tools(), "install.sh --dev installs obs-studio and xvfb"
+    monkeypatch.delenv("VBG_PYTHON", raising=False)
+    photo = setup.repo / "tests" / "data" / "tfjs_portrait.jpg"
+    truth = cv2.imread(str(photo.with_name("tfjs_portrait_mask.png")), cv2.IMREAD_GRAYSCALE) > 127
+    shares, workers = (0.0, 1.0), []
+    with ObsInstance(setup.home, write_config=False) as obs:
+        obs.client.create_input("Scene", "Person", "image_source", {"file": str(photo)}, True)
+        obs.client.create_source_filter("Person", "VBG", "vbg_filter", {"mode": "color", "color": 0xFF00FF00})
+        kinds = [f["filterKind"] for f in obs.client.get_source_filter_list("Person").filters]
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (shares[0] > 0.9 and shares[1] < 0.05 and workers):
+            time.sleep(0.5)
+            shares = background_share(obs.screenshot("Person"), truth, (0, 255, 0))
+            workers = obs.worker_pids()
+        worker_command = cmdline(workers[0]) if workers else ""
+        log = obs.log_text()
+    assert obs.returncode == 0, log[-2000:]
+    assert "Loaded python script: obs_vbg.py" in log and kinds == ["vbg_filter"]
+    assert worker_command.startswith(str(setup.venv)), worker_command
+    assert shares[0] > 0.9 and shares[1] < 0.05, f"background/person green shares {shares}\n{log[-1500:]}"
+    assert obsconfig.is_registered(setup.collection, setup.repo / "obs_vbg.py")   # OBS rewrote it, kept us
+
+
 def test_uninstall_restores_the_backup(setup):
     done = setup.run("uninstall.sh", "--restore-backup", label="uninstall")
     assert "restored the original Untitled.json" in done.stdout
