@@ -13,6 +13,7 @@ import numpy as np
 from . import media
 from .errors import MediaError, VbgError
 from .pipeline import Pipeline
+from .render import render_video
 from .settings import MODELS, PROVIDERS, Settings, parse_background
 
 
@@ -54,28 +55,9 @@ def cmd_render(args) -> int:
     if media.is_image(args.input):
         media.write_image(args.output, pipeline(media.read_image(args.input)))
     else:
-        render_video(pipeline, args.input, args.output)
+        render_video(pipeline, args.input, args.output, _progress)
     print(f"vbg: wrote {args.output}", file=sys.stderr)
     return 0
-
-
-def render_video(pipeline: Pipeline, source: str, target: str) -> None:
-    """Video -> video with the same resolution, frame timing and audio track."""
-    reader = media.VideoReader(source)
-    alpha = pipeline.settings.mode == "transparent"
-    writer = media.VideoWriter(target, reader, alpha=alpha)
-    try:
-        with _progress(reader.frames, Path(source).name) as bar:
-            for packet in reader.packets():
-                if packet.stream.type == "audio":
-                    writer.copy_audio(packet)
-                    continue
-                for frame in packet.decode():
-                    writer.write(pipeline(frame.to_ndarray(format="rgb24")), frame)
-                    bar.update()
-    finally:
-        writer.close()
-        reader.close()
 
 
 def cmd_mask(args) -> int:

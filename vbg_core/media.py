@@ -7,6 +7,7 @@ is copied packet for packet (no re-encode, no loss).
 """
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, List, Optional
 
@@ -111,17 +112,28 @@ class VideoReader:
     def packets(self):
         """Demuxed packets of the video and (if any) audio stream, in file order."""
         streams = [s for s in (self.stream, self.audio) if s is not None]
-        return self.container.demux(*streams)
+        with self._errors():
+            yield from self.container.demux(*streams)
+
+    def decode(self, packet):
+        with self._errors():
+            return packet.decode()
 
     def __iter__(self) -> Iterator[np.ndarray]:
         for frame in self.decoded():
             yield frame.to_ndarray(format="rgb24")
 
     def decoded(self):
+        """Decoded video frames (PyAV VideoFrame), in presentation order."""
+        for packet in self.packets():
+            if packet.stream is self.stream:
+                yield from self.decode(packet)
+
+    @contextmanager
+    def _errors(self):
         av = _av()
         try:
-            for packet in self.container.demux(self.stream):
-                yield from packet.decode()
+            yield
         except av.error.FFmpegError as exc:
             raise MediaError(f"cannot decode video {self.path}: {exc.strerror or exc}") from None
 
