@@ -20,11 +20,22 @@ FIXTURE = Path(__file__).parent / "fixtures" / "obs29-linux"
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="install.sh is exercised on Linux here")
 
 
-def copy_repo(target: Path) -> Path:
+SKIP_DIRS = {".git", ".venv", "out", "__pycache__", ".pytest_cache"}
+
+
+def repo_files() -> list:
     """The files a fresh clone has (plus untracked, non-ignored work in progress)."""
     listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=REPO,
-                            capture_output=True, check=True).stdout.decode().split("\0")
-    for name in filter(None, listed):
+                            capture_output=True)
+    if listed.returncode == 0:
+        return [name for name in listed.stdout.decode().split("\0") if name]
+    return [str(p.relative_to(REPO)) for p in REPO.rglob("*")           # not a git checkout
+            if not any(part in SKIP_DIRS or part.endswith(".egg-info") for part in p.relative_to(REPO).parts)
+            and p.name != "obs_vbg_python.txt"]
+
+
+def copy_repo(target: Path) -> Path:
+    for name in repo_files():
         if (REPO / name).is_file():
             (target / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(REPO / name, target / name)
