@@ -191,6 +191,7 @@ write_python_file() {
 
 register_with_obs() {
     [ "$REGISTER" = 1 ] || { say "OBS registration: skipped (--no-register)"; return 0; }
+    [ -f "$REPO/obs_vbg.py" ] || { say "OBS registration: skipped, $REPO/obs_vbg.py is missing"; return 0; }
     "$VENV/bin/python" -m vbg_core.obsconfig register --script "$REPO/obs_vbg.py" | sed 's/^/[install] OBS: /'
 }
 

@@ -8,6 +8,7 @@ import json
 import os
 import platform
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,7 +69,8 @@ def worker_python() -> Tuple[str, str]:
 
 
 def probe_interpreter(python: str) -> dict:
-    done = subprocess.run([python, "-c", _PROBE], capture_output=True, text=True, timeout=120)
+    done = subprocess.run([python, "-c", _PROBE], capture_output=True, text=True, timeout=120,
+                          cwd=tempfile.gettempdir())     # -c imports from the working directory first
     if done.returncode != 0:
         raise RuntimeError((done.stderr.strip().splitlines() or ["no output"])[-1])
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -203,15 +205,24 @@ def linux_video_devices() -> List[Tuple[str, str, bool]]:
     return devices
 
 
+def _opencv_camera_opens(index: int) -> bool:
+    try:
+        import cv2
+    except ImportError:
+        return False
+    capture = cv2.VideoCapture(index)
+    try:
+        return bool(capture.isOpened())
+    finally:
+        capture.release()
+
+
 def check_cameras() -> List[Check]:
     if platform.system() == "Linux":
         cams = [f"{d} ({n})" for d, n, virtual in linux_video_devices() if not virtual]
         found = bool(cams)
     else:
-        import cv2
-        capture = cv2.VideoCapture(0)
-        found, cams = capture.isOpened(), ["camera 0"]
-        capture.release()
+        found, cams = _opencv_camera_opens(0), ["camera 0"]
     if found:
         return [Check("cameras", OK, ", ".join(cams))]
     return [Check("cameras", WARN, "no camera visible (files and OBS sources still work)",
