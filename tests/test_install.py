@@ -107,6 +107,31 @@ def test_second_run_changes_nothing(setup):
     print(f"\ninstall timings (s): {setup.timings}")
 
 
+@pytest.mark.skipif(shutil.which("nvidia-smi") is not None, reason="this machine has an NVIDIA driver")
+def test_gpu_without_nvidia_driver_says_so_and_keeps_cpu(setup):
+    before = setup.snapshot()
+    done = setup.run("install.sh", "--no-selftest", "--gpu", label="--gpu run")
+    assert "--gpu: no working NVIDIA driver" in done.stderr + done.stdout
+    assert "packages: already installed (cpu), nothing to do" in done.stdout
+    assert setup.snapshot() == before
+
+
+def test_running_obs_is_left_alone(setup, tmp_path):
+    """A process named obs using this HOME: the installer prints clicks, edits nothing."""
+    fake = tmp_path / "obs"
+    shutil.copy(shutil.which("sleep"), fake)
+    proc = subprocess.Popen([str(fake), "60"], env={"HOME": str(setup.home)})
+    try:
+        time.sleep(0.2)
+        before = setup.snapshot()
+        done = setup.run("install.sh", "--no-selftest", label="run with OBS open")
+    finally:
+        proc.kill()
+        proc.wait()
+    assert f"OBS is running (pid {proc.pid})" in done.stdout and "Tools > Scripts" in done.stdout
+    assert setup.snapshot() == before
+
+
 def background_share(rgba, truth, colour):
     """Share of clear background / person pixels (mask eroded) that show `colour`."""
     import cv2
