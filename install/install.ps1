@@ -102,7 +102,7 @@ function Test-Installed([string]$Extras) {
     foreach ($extra in $Extras.Split(',')) {
         if (-not ($have.Split(',') -contains $extra)) { return $false }
     }
-    & $VenvPython -c 'import vbg_core, numpy, cv2, av, onnxruntime' 2>$null
+    & $VenvPython -I -c 'import vbg_core, numpy, cv2, av, onnxruntime' 2>$null
     return ($LASTEXITCODE -eq 0)
 }
 

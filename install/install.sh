@@ -131,7 +131,7 @@ stamp_satisfied() {   # stamp_satisfied EXTRAS: same pyproject, every wanted ext
     for extra in $(echo "$1" | tr ',' ' '); do
         case "$have" in *",$extra,"*) ;; *) return 1 ;; esac
     done
-    "$VENV/bin/python" -c 'import vbg_core, numpy, cv2, av, onnxruntime' >/dev/null 2>&1
+    "$VENV/bin/python" -I -c 'import vbg_core, numpy, cv2, av, onnxruntime' >/dev/null 2>&1
 }
 
 remove_other_onnxruntime() {   # the builds share one module: never two side by side
