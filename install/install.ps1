@@ -172,9 +172,10 @@ $extras = Get-OnnxruntimeExtra
 if ($Dev) { $extras = "$extras,test" }
 Initialize-Venv $basePython
 Install-Packages $extras
-Say 'checking that onnxruntime works and the shipped models load'
-Invoke-Native $VenvPython @('-m', 'vbg_core.doctor', '--only', 'onnxruntime,models') 'the model check'
 Write-PythonFile
+Say "checking the worker's packages, onnxruntime and that the shipped models load and run"
+Remove-Item Env:VBG_PYTHON -ErrorAction SilentlyContinue
+Invoke-Native $VenvPython @('-m', 'vbg_core.doctor', '--only', 'worker,onnxruntime,models') 'the environment check'
 Register-WithObs
 Invoke-Selftest
 Say ("done in {0:N0} s. Check everything with: {1}" -f ((Get-Date) - $Started).TotalSeconds, (Join-Path $Venv 'Scripts\vbg.exe doctor'))

@@ -173,10 +173,10 @@ merge_extras() {   # merge_extras OLD NEW: NEW plus OLD's extras that are not an
     printf '%s' "$out"
 }
 
-verify_models() {
-    say "checking that onnxruntime works and the shipped models load"
-    "$VENV/bin/python" -m vbg_core.doctor --only onnxruntime,models \
-        || die "onnxruntime or the models are not usable (see the FAIL lines above)"
+verify_environment() {
+    say "checking the worker's packages, onnxruntime and that the shipped models load and run"
+    env -u VBG_PYTHON "$VENV/bin/python" -m vbg_core.doctor --only worker,onnxruntime,models \
+        || die "the environment is not usable yet: see the FAIL lines above and their fix"
 }
 
 write_python_file() {
@@ -217,8 +217,8 @@ main() {
     ensure_venv
     VENV="$(cd "$VENV" && pwd)"
     install_packages "$extras"
-    verify_models
     write_python_file
+    verify_environment
     register_with_obs
     self_test
     say "done in $((SECONDS - START_SECONDS)) s. Check everything with: $VENV/bin/vbg doctor"

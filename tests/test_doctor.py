@@ -94,6 +94,13 @@ def test_worker_without_packages_fails(monkeypatch, tmp_path):
     assert "pip install" in checks["worker packages"].fix
 
 
+def test_missing_system_library_gets_an_apt_fix_not_pip():
+    from vbg_core.doctor_engine import _packages_fix
+    assert _packages_fix("/p", "cv2: libGL.so.1: cannot open shared object file") \
+        .endswith("sudo apt install libgl1)")
+    assert _packages_fix("/p", "numpy: No module named 'numpy'").startswith("/p -m pip install -e")
+
+
 def test_onnxruntime_providers_really_run():
     checks = doctor.GROUPS["onnxruntime"]()
     assert checks[0].verdict == OK and onnxruntime.__version__ in checks[0].detail

@@ -29,6 +29,8 @@ PROVIDER_FIX = {
     "DmlExecutionProvider": "update the graphics driver (DirectX 12 GPU needed), or set provider to cpu",
     "CoreMLExecutionProvider": "CoreML needs macOS 12 or newer; or set provider to cpu",
 }
+NATIVE_LIBRARIES = {"libGL.so.1": "libgl1", "libgthread-2.0.so.0": "libglib2.0-0",
+                    "libglib-2.0.so.0": "libglib2.0-0"}
 _PROBE = """
 import importlib, json, sys
 out = {"python": sys.version.split()[0]}
@@ -91,8 +93,7 @@ def check_worker() -> List[Check]:
     missing = [name for name in WORKER_PACKAGES if info.get(name) is None]
     if missing:
         why = "; ".join(f"{n}: {info.get(n + '.error')}" for n in missing)
-        return checks + [Check("worker packages", FAIL, f"missing or broken: {why}",
-                               f"{python} -m pip install -e '{REPO}[cpu]' (or run install/install.sh)")]
+        return checks + [Check("worker packages", FAIL, f"missing or broken: {why}", _packages_fix(python, why))]
     versions = ", ".join(f"{n} {info[n]}" for n in WORKER_PACKAGES)
     checks.append(Check("worker packages", OK, versions))
     core = Path(info.get("vbg_core.file") or "").resolve().parent.parent
@@ -100,6 +101,14 @@ def check_worker() -> List[Check]:
         checks.append(Check("worker's obs-vbg", WARN, f"the worker imports obs-vbg from {core}, not {REPO}",
                             f"{python} -m pip install -e '{REPO}'"))
     return checks
+
+
+def _packages_fix(python: str, why: str) -> str:
+    """A missing system library (OpenCV's libGL, glib) is not fixed by pip."""
+    for library, package in NATIVE_LIBRARIES.items():
+        if library in why:
+            return f"install the system package that provides {library} (Debian/Ubuntu: sudo apt install {package})"
+    return f"{python} -m pip install -e '{REPO}[cpu]' (or run install/install.sh)"
 
 
 # --- onnxruntime and its execution providers -------------------------------------------
