@@ -62,7 +62,7 @@ def _scores(pred, truth):
 def score_video(path: str, settings: Settings) -> None:
     segmenter = Segmenter(settings.model)
     reader = media.VideoReader(path)
-    raw_flicker, our_flicker, agreement = [], [], []
+    raw_flicker, our_flicker, raw_flips, our_flips, agreement = [], [], [], [], []
     prev = None
     state = None
     for rgb in reader:
@@ -72,11 +72,13 @@ def score_video(path: str, settings: Settings) -> None:
             still = metrics.still_pixels(prev[0], rgb)
             raw_flicker.append(metrics.flicker(prev[1], raw, still))
             our_flicker.append(metrics.flicker(prev[2], ours, still))
+            raw_flips.append(metrics.flips(prev[1], raw, still))
+            our_flips.append(metrics.flips(prev[2], ours, still))
         agreement.append(metrics.iou(ours >= 128, raw >= 128))
-        prev = (rgb, raw, ours)
+        prev = (rgb, raw, ours.copy())
     reader.close()
-    print(f"{Path(path).name:>18} | {mean(raw_flicker) * 1000:10.2f} | {mean(our_flicker) * 1000:10.2f} | "
-          f"{mean(raw_flicker) / max(mean(our_flicker), 1e-9):6.2f}x | {mean(agreement):.4f}")
+    print(f"{Path(path).name:>18} | {mean(raw_flicker) * 1000:8.2f} | {mean(our_flicker) * 1000:8.2f} | "
+          f"{mean(raw_flips) * 1000:8.3f} | {mean(our_flips) * 1000:8.3f} | {mean(agreement):.4f}")
 
 
 def main() -> int:
@@ -86,9 +88,10 @@ def main() -> int:
     args = parser.parse_args()
     settings = Settings()
     score_images(args.images, settings)
-    print("\n## Videos — flicker = mean |alpha change| on still pixels (x1000); "
-          "agreement = mean per-frame IoU of ours vs raw (low = lag/ghost)")
-    print(f"{'video':>18} | {'raw':>10} | {'ours':>10} | {'ratio':>7} | agreement")
+    print("\n## Videos — on pixels whose picture did not change between frames: flicker = mean "
+          "|alpha change| (x1000), flips = share whose person/background decision flipped (x1000); "
+          "agreement = mean per-frame IoU of ours vs raw")
+    print(f"{'video':>18} | {'raw flk':>8} | {'our flk':>8} | {'raw flip':>8} | {'our flip':>8} | agreement")
     for video in args.videos:
         score_video(video, settings)
     return 0

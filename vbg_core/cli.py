@@ -25,9 +25,13 @@ def _engine_options(parser: argparse.ArgumentParser) -> None:
                        help="onnxruntime execution provider (default: auto, the best one present)")
     group.add_argument("--threads", type=int, default=1, help="inference threads (default 1)")
     group.add_argument("--no-edges", action="store_true", help="plain bilinear mask upsampling")
-    group.add_argument("--smoothing", type=float, default=0.5, help="temporal smoothing 0..1 (default 0.5)")
-    group.add_argument("--threshold", type=float, default=0.5, help="person probability cut 0..1 (default 0.5)")
-    group.add_argument("--softness", type=float, default=0.25, help="soft edge width 0..1 (default 0.25)")
+    defaults = Settings()
+    group.add_argument("--smoothing", type=float, default=defaults.smoothing,
+                       help=f"temporal smoothing 0..1 (default {defaults.smoothing})")
+    group.add_argument("--threshold", type=float, default=defaults.threshold,
+                       help=f"person probability cut 0..1 (default {defaults.threshold})")
+    group.add_argument("--softness", type=float, default=defaults.softness,
+                       help=f"soft edge width 0..1 (default {defaults.softness})")
 
 
 def _settings(args, **overrides) -> Settings:

@@ -47,3 +47,11 @@ def flicker(prev_alpha: np.ndarray, alpha: np.ndarray, still: np.ndarray) -> flo
         return 0.0
     diff = np.abs(alpha.astype(np.float32) - prev_alpha.astype(np.float32)) / 255.0
     return float(diff[still].mean())
+
+
+def flips(prev_alpha: np.ndarray, alpha: np.ndarray, still: np.ndarray) -> float:
+    """Share of still pixels whose person/background decision (alpha >= 50 %) flipped:
+    the visible 'popping' at the edges."""
+    if not still.any():
+        return 0.0
+    return float(((prev_alpha >= 128) != (alpha >= 128))[still].mean())

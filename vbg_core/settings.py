@@ -89,7 +89,7 @@ class Settings:
     provider: str = "auto"
     threads: int = 1
     edges: bool = True          # guided edge refinement at output resolution
-    smoothing: float = 0.5      # temporal smoothing strength, 0 = off
+    smoothing: float = 0.7      # temporal smoothing strength, 0 = off (motion-aware)
     threshold: float = 0.5      # probability at which alpha is 50 %
     softness: float = 0.25      # width of the soft alpha ramp around the threshold
 
@@ -172,7 +172,7 @@ def parse_background(value: str) -> dict:
 # Maths shared by the CPU path (refine.py, compose.py) and the OBS shader, so both
 # draw the same picture. Read from here; do not copy the numbers.
 EDGE_RADIUS = 2        # guided-filter window radius, in texels of the low-res mask
-EDGE_EPS = 1e-3        # guided-filter regularisation (guide luma in 0..1)
+EDGE_EPS = 1e-2        # guided-filter regularisation (guide luma in 0..1); 1e-3 let leafy backgrounds speckle the edge
 LUMA = (0.299, 0.587, 0.114)   # guide = dot(rgb / 255, LUMA)
 
 
