@@ -26,8 +26,8 @@ $Repo = (Resolve-Path (Join-Path $PSScriptRoot '..')).Path
 $Venv = if ($env:VBG_VENV) { $env:VBG_VENV } else { Join-Path $Repo '.venv' }
 $VenvPython = Join-Path $Venv 'Scripts\python.exe'
 $StampFile = Join-Path $Venv '.vbg-install'
-$Sample = 'samples\sam2_coffee.mp4'
-$SelftestOut = 'out\sam2_coffee_blur.mp4'
+$Sample = 'samples\sam2_juggle.mp4'
+$SelftestOut = 'out\sam2_juggle_blur.mp4'
 $Started = Get-Date
 
 function Say([string]$Text) { Write-Host "[install] $Text" }

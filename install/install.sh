@@ -18,8 +18,8 @@ BASE_PYTHON="${VBG_BASE_PYTHON:-python3}"
 STAMP_NAME=".vbg-install"
 DEV=0 GPU=0 REGISTER=1 SELFTEST=1
 APT_TEST_PACKAGES="obs-studio xvfb xauth libgl1-mesa-dri libegl-mesa0 libglx-mesa0 ffmpeg libgl1"
-SAMPLE="samples/sam2_coffee.mp4"
-SELFTEST_OUT="out/sam2_coffee_blur.mp4"
+SAMPLE="samples/sam2_juggle.mp4"
+SELFTEST_OUT="out/sam2_juggle_blur.mp4"
 START_SECONDS=$SECONDS
 
 say() { printf '[install] %s\n' "$*"; }
