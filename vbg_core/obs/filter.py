@@ -113,17 +113,26 @@ class VbgFilter:
             return False
         view = self.view
         self.free_garbage()
-        self.gpu.common = {}
+        self.gpu.begin_frame()
         frame = self.gpu.render_input(self.source, size)
         self.frame_id += 1
         lo = readback_size(size, get_model(view.settings.model).input_hw)
         small = self.gpu.downsample("small", frame, size, lo)
-        self.gpu.readback(small, lo, self.frame_id, self._send_frame)
+        self.gpu.stage(small, lo, self.frame_id)
         if not self._take_mask():
             self.gpu.draw_plain(frame, size)
             return True
         self._composite(view, frame, size, small, lo)
         return True
+
+    def tick(self) -> None:
+        """Graphics thread, before this frame's render: read back the last frame."""
+        if self.gpu is not None and self.worker.alive_since is not None:
+            self.lib.obs_enter_graphics()
+            try:
+                self.gpu.collect(self._send_frame)
+            finally:
+                self.lib.obs_leave_graphics()
 
     def _gpu_ready(self) -> bool:
         if self.gpu is None and not self.gpu_failed:

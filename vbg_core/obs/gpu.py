@@ -8,6 +8,7 @@ uploads one mask-sized R8 alpha.
 """
 
 import ctypes
+import math
 import os
 from ctypes import byref, c_char_p, c_uint32, c_void_p
 from typing import Callable, Tuple
@@ -19,9 +20,9 @@ EFFECT_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "vbg.effe
 TEXTURES = ("image", "guide", "mask", "coef", "bg")
 PARAMS = TEXTURES + ("src_texel", "footprint", "taps", "lo_size",
           "mask_u_scale", "luma_w", "edge_radius", "edge_eps", "blur_step", "blur_size",
-          "blur_sigma", "blur_radius", "color", "bg_xform")
+          "kern0", "kern1", "kern2", "kern3", "kern_c", "color", "bg_xform")
 MAX_TAPS = 8
-MAX_BLUR_RADIUS = 40
+KERNEL_PAIRS = 8                    # bilinear tap pairs each side: radius up to 16
 
 
 class ImageFile:
@@ -81,7 +82,7 @@ class Gpu:
         self.mask_tex = None
         self.mask_size = None               # (padded width, height) of mask_tex
         self.mask_width = 0                 # real mask width
-        self.common = {}
+        self.common = {"luma_w": LUMA}
 
     # ---- parameters (libobs clears every value when a technique ends: set them
     # all before each draw) ----
@@ -160,44 +161,45 @@ class Gpu:
                 lib.obs_source_video_render(target)
         return self.into("input", L.GS_RGBA, size, draw)
 
-    def downsample(self, name: str, frame, frame_size, size, fmt=L.GS_RGBA,
-                   technique="Downsample", texels_per_tap=1):
+    def downsample(self, name: str, frame, frame_size, size, fmt=L.GS_RGBA, technique="Downsample"):
         """Area average of `frame` into `size`: taps x taps bilinear samples per output
-        pixel, evenly spread over its footprint (exact box for integer footprints)."""
+        pixel, evenly spread over its footprint, each averaging about 2x2 texels
+        (an exact box for even integer footprints)."""
         footprint = (frame_size[0] / size[0], frame_size[1] / size[1])
-        taps = max(1, min(MAX_TAPS, round(max(footprint) / texels_per_tap)))
+        taps = max(1, min(MAX_TAPS, math.ceil(max(footprint) / 2 - 1e-6)))
         return self.pass_into(name, fmt, size, technique, {
             "image": frame, "src_texel": (1.0 / frame_size[0], 1.0 / frame_size[1]),
             "footprint": footprint, "taps": taps})
 
-    def readback(self, small, size: Tuple[int, int], frame_id: int,
-                 sink: Callable[[bytes, int, int, int], None]) -> None:
-        """Stage this frame's small texture; map the one staged last frame (no GPU
-        stall) and hand its RGBA rows to `sink(data, w, h, frame_id)`."""
-        lib = self.lib
+    def stage(self, small, size: Tuple[int, int], frame_id: int) -> None:
+        """Queue this frame's small texture for readback (render); `collect` maps it
+        at the next tick, when the GPU has long finished it (no stall)."""
         if self.stage_size != size:
             self._free_stages()
-            self.stages = [L.check(lib.gs_stagesurface_create(size[0], size[1], L.GS_RGBA),
+            self.stages = [L.check(self.lib.gs_stagesurface_create(size[0], size[1], L.GS_RGBA),
                                    "creating stage surface") for _ in range(2)]
             self.stage_size = size
-        cur = self.current
-        lib.gs_stage_texture(self.stages[cur], small)
-        self.staged[cur] = (frame_id,) + size
-        prev = cur ^ 1
-        self.current = prev
-        if self.staged[prev] is None:
+        self.lib.gs_stage_texture(self.stages[self.current], small)
+        self.staged[self.current] = (frame_id,) + size
+        self.current ^= 1
+
+    def collect(self, sink: Callable[[bytes, int, int, int], None]) -> None:
+        """Map the frame staged last (inside the graphics context) and hand its RGBA
+        rows to `sink(data, w, h, frame_id)`."""
+        lib, index = self.lib, self.current ^ 1
+        if self.staged[index] is None:
             return
-        (staged_id, w, h), self.staged[prev] = self.staged[prev], None
+        (frame_id, w, h), self.staged[index] = self.staged[index], None
         data, linesize = c_void_p(), c_uint32()
-        if not lib.gs_stagesurface_map(self.stages[prev], byref(data), byref(linesize)):
+        if not lib.gs_stagesurface_map(self.stages[index], byref(data), byref(linesize)):
             return
         try:
             raw = ctypes.string_at(data.value, linesize.value * h)
         finally:
-            lib.gs_stagesurface_unmap(self.stages[prev])
+            lib.gs_stagesurface_unmap(self.stages[index])
         if linesize.value != w * 4:
             raw = b"".join(raw[y * linesize.value:y * linesize.value + w * 4] for y in range(h))
-        sink(raw, w, h, staged_id)
+        sink(raw, w, h, frame_id)
 
     def upload_mask(self, data: bytes, width: int, height: int) -> None:
         """One R8 mask (rows padded to a multiple of 4 bytes) into the reused texture."""
@@ -212,17 +214,23 @@ class Gpu:
         lib.gs_texture_set_image(self.mask_tex, buffer, stride, False)
         self.mask_width = width
 
+    def begin_frame(self) -> None:
+        self.common = {"luma_w": LUMA}
+
     def use_mask(self, lo_size: Tuple[int, int]) -> None:
         """Parameters of this frame's mask, set with every later draw."""
-        self.common = {"mask": self.mask_tex, "lo_size": (float(lo_size[0]), float(lo_size[1])),
-                       "mask_u_scale": self.mask_width / self.mask_size[0], "luma_w": LUMA,
+        self.common = {"luma_w": LUMA, "mask": self.mask_tex, "lo_size": (float(lo_size[0]), float(lo_size[1])),
+                       "mask_u_scale": self.mask_width / self.mask_size[0],
                        "edge_radius": EDGE_RADIUS, "edge_eps": EDGE_EPS}
 
     def guided(self, guide, lo_size: Tuple[int, int]):
-        """Low-res guided filter -> texture of (mean_a, mean_b) (two small passes);
-        it becomes the `coef` of later draws."""
-        ab = self.pass_into("ab", L.GS_RGBA32F, lo_size, "GuidedAB", {"guide": guide})
-        coef = self.pass_into("mean_ab", L.GS_RGBA32F, lo_size, "BoxAB", {"image": ab})
+        """Low-res guided filter -> texture of (mean_a, mean_b) (four small separable
+        passes); it becomes the `coef` of later draws."""
+        along_x, along_y = (1.0 / lo_size[0], 0.0), (0.0, 1.0 / lo_size[1])
+        sums = self.pass_into("guided_h", L.GS_RGBA32F, lo_size, "GuidedH", {"guide": guide})
+        ab = self.pass_into("guided_v", L.GS_RGBA32F, lo_size, "GuidedV", {"image": sums, "blur_step": along_y})
+        ab_x = self.pass_into("box_h", L.GS_RGBA32F, lo_size, "Box", {"image": ab, "blur_step": along_x})
+        coef = self.pass_into("box_v", L.GS_RGBA32F, lo_size, "Box", {"image": ab_x, "blur_step": along_y})
         self.common["coef"] = coef
         return coef
 
@@ -232,11 +240,9 @@ class Gpu:
         sigma = blur_sigma_px(sigma_720, h)
         factor = blur_downscale(sigma)
         size = (max(1, w // factor), max(1, h // factor))
-        # each bilinear tap averages 2x2 texels: half the taps per axis
         prep = self.downsample("blur_prep", frame, frame_size, size, L.GS_RGBA16F,
-                               "BlurPrepGuided" if guided else "BlurPrepPlain", texels_per_tap=2)
-        params = {"blur_size": (float(size[0]), float(size[1])), "blur_sigma": sigma / factor,
-                  "blur_radius": min(MAX_BLUR_RADIUS, int(4 * sigma / factor + 0.5))}
+                               "BlurPrepGuided" if guided else "BlurPrepPlain")
+        params = dict(gaussian_params(sigma / factor), blur_size=(float(size[0]), float(size[1])))
         texture = prep
         for name, step in (("BlurH", (1.0 / size[0], 0.0)), ("BlurV", (0.0, 1.0 / size[1]))):
             params.update(image=texture, blur_step=step)
@@ -261,6 +267,22 @@ class Gpu:
         if self.effect:
             self.lib.gs_effect_destroy(self.effect)
             self.effect = None
+
+
+def gaussian_params(sigma: float) -> dict:
+    """Normalised Gaussian (radius 4 sigma like OpenCV's, at most 16) as bilinear tap
+    pairs: the weights w(2k-1) + w(2k) sampled at their weighted mean offset."""
+    radius = max(1, min(2 * KERNEL_PAIRS, round(4 * sigma)))
+    weight = [math.exp(-0.5 * (i / sigma) ** 2) if i <= radius else 0.0
+              for i in range(2 * KERNEL_PAIRS + 1)]
+    total = weight[0] + 2 * sum(weight[1:])
+    pairs = []
+    for k in range(1, KERNEL_PAIRS + 1):
+        w1, w2 = weight[2 * k - 1], weight[2 * k]
+        pairs += [(w1 * (2 * k - 1) + w2 * 2 * k) / (w1 + w2) if w1 + w2 else 0.0, (w1 + w2) / total]
+    params = {f"kern{i}": tuple(pairs[4 * i:4 * i + 4]) for i in range(4)}
+    params["kern_c"] = weight[0] / total
+    return params
 
 
 def readback_size(frame_size: Tuple[int, int], model_hw: Tuple[int, int]) -> Tuple[int, int]:

@@ -72,7 +72,7 @@ class ImageFileHead(Structure):
                 ("is_animated_gif", c_bool), ("frame_updated", c_bool), ("loaded", c_bool)]
 
 
-IMAGE_FILE_BYTES = 4096          # sizeof(struct gs_image_file) is ~700 bytes on 64-bit
+IMAGE_FILE_BYTES = 1 << 16       # sizeof(struct gs_image_file) is 41312 bytes in libobs 29 (x86-64)
 
 P = c_void_p
 # name: (argtypes, restype)

@@ -72,6 +72,7 @@ class Plugin:
         item = self.filters.pop(handle, None)
         if item is None:
             return
+        item.log(f"removed; {item.age_summary()}; worker restarts {item.worker.restarts}")
         self.lib.obs_enter_graphics()
         try:
             item.free_gpu()
@@ -98,7 +99,9 @@ class Plugin:
         pass
 
     def video_tick(self, handle: int, seconds: float) -> None:
-        pass
+        item = self.filters.get(handle)
+        if item is not None:
+            item.tick()
 
     def video_render(self, handle: int) -> bool:
         item = self.filters.get(handle)

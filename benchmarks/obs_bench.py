@@ -1,0 +1,128 @@
+"""Speed of the OBS filter in real headless OBS (issue 3's benchmark).
+
+    .venv/bin/python benchmarks/obs_bench.py [--seconds 12] [--out benchmarks/RESULTS-obs.md]
+
+One OBS run at 1280x720@30, preview off, the bundled real video (a person who moves)
+as a looping media source. In turn, on that source: no filter; OBS's own Color
+Correction (one full-resolution pass, the floor for any filter where the GPU is
+emulated by the CPU); ours in each mode. For each: GetStats' average_frame_render_time
+(sampled every 0.5 s after a warm-up), skipped render frames, CPU use of OBS and of
+the worker (from /proc), and the mask age the filter logs when it is removed
+(frames between a frame's capture and the mask drawn on it).
+"""
+
+import argparse
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.obs.harness import ObsInstance, media_source  # noqa: E402
+
+VIDEO = ROOT / "samples" / "sam2_coffee.mp4"
+SOURCE = "Video"
+CONFIGS = [("no filter", None, {}), ("Color Correction", "color_filter_v2", {"gamma": 0.1}),
+           ("vbg colour", "vbg_filter", {"mode": "color", "color": 0xFF00FF00}),
+           ("vbg image", "vbg_filter", {"mode": "image", "image_path": str(ROOT / "samples" / "tfjs_portrait.jpg")}),
+           ("vbg blur", "vbg_filter", {"mode": "blur"}),
+           ("vbg transparent", "vbg_filter", {"mode": "transparent"})]
+
+
+def cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(obs: ObsInstance, name: str, kind, settings: dict, seconds: float, warmup: float) -> dict:
+    client = obs.client
+    if kind:
+        client.create_source_filter(SOURCE, "bench", kind, settings)
+    time.sleep(warmup)
+    workers = obs.worker_pids()
+    start = client.get_stats()
+    cpu0 = (cpu_seconds(obs.pid), sum(cpu_seconds(p) for p in workers))
+    wall0 = time.monotonic()
+    samples = []
+    while time.monotonic() - wall0 < seconds:
+        time.sleep(0.5)
+        samples.append(client.get_stats().average_frame_render_time)
+    end = client.get_stats()
+    wall = time.monotonic() - wall0
+    cpu1 = (cpu_seconds(obs.pid), sum(cpu_seconds(p) for p in workers))
+    if kind:
+        client.remove_source_filter(SOURCE, "bench")
+        time.sleep(1.0)
+    frames = end.render_total_frames - start.render_total_frames
+    skipped = end.render_skipped_frames - start.render_skipped_frames
+    ages = re.findall(r"'bench': removed; mask age median (\d+) frames", obs.log_text())
+    return {"name": name, "render_ms": statistics.mean(samples), "frames": frames,
+            "skipped_pct": 100.0 * skipped / max(1, frames + skipped),
+            "obs_cpu": 100.0 * (cpu1[0] - cpu0[0]) / wall, "worker_cpu": 100.0 * (cpu1[1] - cpu0[1]) / wall,
+            "mask_age": int(ages[-1]) if kind == "vbg_filter" and ages else None}
+
+
+def table(results) -> str:
+    base = results[0]["render_ms"]
+    cc_added = results[1]["render_ms"] - base
+    lines = ["| configuration | avg render ms | added ms | added / Color Correction's | skipped frames | "
+             "mask age (median frames) | OBS CPU % | worker CPU % |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        added = r["render_ms"] - base
+        ratio = f"{added / cc_added:.2f}x" if r is not results[0] and cc_added > 0 else "—"
+        age = "—" if r["mask_age"] is None else str(r["mask_age"])
+        worker = f"{r['worker_cpu']:.0f}" if r["worker_cpu"] else "—"
+        lines.append(f"| {r['name']} | {r['render_ms']:.2f} | {added:+.2f} | {ratio} | "
+                     f"{r['skipped_pct']:.1f}% | {age} | {r['obs_cpu']:.0f} | {worker} |")
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    obs_version = subprocess.run(["obs", "--version"], capture_output=True, text=True).stdout.strip()
+    return (f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}; {obs_version}; "
+            "Mesa llvmpipe (no GPU); Xvfb")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=12.0, help="measured seconds per configuration")
+    parser.add_argument("--warmup", type=float, default=4.0, help="seconds before measuring")
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "RESULTS-obs.md"))
+    parser.add_argument("--home", help="keep OBS's home (config, logs) here instead of a temporary folder")
+    args = parser.parse_args(argv)
+    env = {"VBG_PYTHON": os.environ.get("VBG_PYTHON", sys.executable)}
+    with tempfile.TemporaryDirectory(prefix="vbg-obs-bench-") as temporary:
+        home = args.home or temporary
+        sources = [media_source(SOURCE, str(VIDEO))]
+        with ObsInstance(home, scripts=[str(ROOT / "obs_vbg.py")], sources=sources, env=env) as obs:
+            time.sleep(3)
+            results = [measure(obs, name, kind, settings, args.seconds, args.warmup)
+                       for name, kind, settings in CONFIGS]
+    text = table(results)
+    print(text)
+    Path(args.out).write_text(
+        "# OBS filter speed (benchmarks/obs_bench.py)\n\n"
+        f"Machine: {machine()}.\n\n"
+        f"1280x720@30, preview off, `samples/sam2_coffee.mp4` looping as a media source; "
+        f"{args.seconds:g} s measured per configuration after {args.warmup:g} s warm-up, all in one OBS run. "
+        "'added' is average_frame_render_time (GetStats) minus the no-filter run; skipped = render "
+        "frames skipped / all. Mask age = frames between a frame's capture and the mask drawn on it. "
+        "CPU % is of one core.\n\n" + text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
