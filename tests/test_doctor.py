@@ -55,6 +55,27 @@ def test_obs_python_needs_nothing_on_linux():
     assert check.verdict == OK and "Linux" in check.detail
 
 
+def test_obs_python_on_windows_is_judged_from_global_ini(tmp_path, monkeypatch):
+    """Windows as far as this machine allows: OBS's config under %APPDATA%, its Python
+    setting naming a folder with a real x86-64 PE file as python313.dll."""
+    import pip._vendor.distlib as distlib
+    monkeypatch.setattr(doctor.platform, "system", lambda: "Windows")
+    monkeypatch.setattr(doctor.platform, "machine", lambda: "AMD64")
+    monkeypatch.setenv("APPDATA", str(tmp_path / "AppData"))
+    root = tmp_path / "AppData" / "obs-studio"
+    shutil.copytree(FIXTURE, root)
+    python = tmp_path / "Python313"
+    python.mkdir()
+    shutil.copy(Path(distlib.__file__).parent / "t64.exe", python / "python313.dll")
+    with open(root / "global.ini", "a") as ini:
+        ini.write(f"\n[Python]\nPath64bit={python.as_posix()}\n")
+    [check] = doctor.check_obs_python()
+    assert check.verdict == FAIL and "has 3.13" in check.detail and "Python Install Path" in check.fix
+    (python / "python313.dll").rename(python / "python312.dll")
+    [check] = doctor.check_obs_python()
+    assert check.verdict == OK and "Python 3.12" in check.detail
+
+
 def test_registration_verdict_follows_the_scene_collection(obs_home):
     [before] = doctor.check_registration()
     assert before.verdict == WARN and "is not in" in before.detail and "Tools > Scripts" in before.fix

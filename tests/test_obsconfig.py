@@ -226,25 +226,25 @@ def test_pe_and_macho_architectures(tmp_path):
 def test_windows_python_312_is_accepted(tmp_path):
     folder = windows_python(tmp_path, "python312.dll")
     (folder / "python3.dll").write_bytes(b"stable abi")
-    verdict, text = op.judge_python_path(str(folder), "Windows", "AMD64")
-    assert verdict == op.OK and "3.12" in text
+    verdict, text, fix = op.judge_python_path(str(folder), "Windows", "AMD64")
+    assert verdict == op.OK and "3.12" in text and fix == ""
 
 
 def test_windows_python_313_is_refused_with_the_fix(tmp_path):
     folder = windows_python(tmp_path, "python313.dll")
-    verdict, text = op.judge_python_path(str(folder), "Windows", "AMD64")
-    assert verdict == op.FAIL and "has 3.13" in text and "3.6-3.12" in text and "Python Install Path" in text
+    verdict, text, fix = op.judge_python_path(str(folder), "Windows", "AMD64")
+    assert verdict == op.FAIL and "has 3.13" in text and "3.6-3.12" in text and "Python Install Path" in fix
 
 
 def test_windows_wrong_architecture_is_refused(tmp_path):
     folder = windows_python(tmp_path, "python311.dll", exe="t32.exe")
-    verdict, text = op.judge_python_path(str(folder), "Windows", "AMD64")
+    verdict, text, _ = op.judge_python_path(str(folder), "Windows", "AMD64")
     assert verdict == op.FAIL and "is x86" in text and "OBS here is x86_64" in text
 
 
 def test_unset_python_path_says_where_to_click():
-    verdict, text = op.judge_python_path(None, "Windows", "AMD64")
-    assert verdict == op.FAIL and "Tools > Scripts > Python Settings" in text
+    verdict, _, fix = op.judge_python_path(None, "Windows", "AMD64")
+    assert verdict == op.FAIL and "Tools > Scripts > Python Settings" in fix and "python3XX.dll" in fix
 
 
 def test_macos_framework_arch_is_checked(tmp_path):
@@ -252,8 +252,8 @@ def test_macos_framework_arch_is_checked(tmp_path):
     lib.parent.mkdir(parents=True)
     lib.write_bytes(b"\xcf\xfa\xed\xfe" + struct.pack("<i", 0x01000007) + bytes(24))
     assert op.judge_python_path(str(tmp_path), "Darwin", "x86_64")[0] == op.OK
-    verdict, text = op.judge_python_path(str(tmp_path), "Darwin", "arm64")
-    assert verdict == op.FAIL and "x86_64" in text and "/Library/Frameworks" in text
+    verdict, text, fix = op.judge_python_path(str(tmp_path), "Darwin", "arm64")
+    assert verdict == op.FAIL and "x86_64" in text and "/Library/Frameworks" in fix
 
 
 def test_python_setting_read_from_global_ini(home, tmp_path):

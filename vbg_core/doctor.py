@@ -110,9 +110,8 @@ def check_obs_python() -> List[Check]:
         return [Check("OBS's Python", WARN, "no OBS configuration found", "start OBS once, then run vbg doctor again")]
     checks = []
     for cfg in configs:
-        verdict, text = judge_python_path(obsconfig.ini_value(cfg, "Python", "Path64bit"), system, platform.machine())
-        fix = text.split(": ", 1)[1] if verdict != OK and ": " in text else ""
-        checks.append(Check("OBS's Python", verdict, text.split(": ", 1)[0] if fix else text, fix))
+        setting = obsconfig.ini_value(cfg, "Python", "Path64bit")
+        checks.append(Check("OBS's Python", *judge_python_path(setting, system, platform.machine())))
     return checks
 
 

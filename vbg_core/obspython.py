@@ -68,22 +68,22 @@ def _where_to_point(system: str) -> str:
             "(python.org installer: /Library/Frameworks)")
 
 
-def judge_python_path(setting: Optional[str], system: str, machine: str) -> Tuple[str, str]:
-    """(verdict, one line) for OBS's Python Install Path on Windows/macOS."""
+def judge_python_path(setting: Optional[str], system: str, machine: str) -> Tuple[str, str, str]:
+    """(verdict, what was found, fix or "") for OBS's Python Install Path on Windows/macOS."""
     fix = f"set Tools > Scripts > Python Settings > Python Install Path to {_where_to_point(system)}"
     if not setting:
-        return FAIL, f"OBS has no Python Install Path set: {fix}"
+        return FAIL, "OBS has no Python Install Path set", fix
     libs = find_libpythons(Path(setting), system)
     usable = [(v, lib) for v, lib in libs if SUPPORTED[0] <= v <= SUPPORTED[1]]
     if not usable:
         seen = ", ".join(f"{v[0]}.{v[1]}" for v, _ in libs) or "no Python library"
-        return FAIL, f"OBS's Python Install Path {setting} has {seen}; OBS loads 3.6-3.12 only: {fix}"
+        return FAIL, f"OBS's Python Install Path {setting} has {seen}; OBS loads 3.6-3.12 only", fix
     version, lib = usable[0]
     arches, want = binary_arches(lib), norm_arch(machine)
     if arches and want not in arches:
         return FAIL, (f"Python {version[0]}.{version[1]} at {setting} is {'/'.join(sorted(arches))}, "
-                      f"OBS here is {want}: {fix}")
-    return OK, f"OBS loads Python {version[0]}.{version[1]} ({lib.name}) from {setting}"
+                      f"OBS here is {want}"), fix
+    return OK, f"OBS loads Python {version[0]}.{version[1]} ({lib.name}) from {setting}", ""
 
 
 def python_setting_lines(configs: List[ObsConfig], system: str = "", machine: str = "") -> List[str]:
@@ -93,6 +93,6 @@ def python_setting_lines(configs: List[ObsConfig], system: str = "", machine: st
         return []
     lines = []
     for cfg in configs:
-        verdict, text = judge_python_path(ini_value(cfg, "Python", "Path64bit"), system, machine)
-        lines.append(f"[{verdict}] {text}")
+        verdict, found, fix = judge_python_path(ini_value(cfg, "Python", "Path64bit"), system, machine)
+        lines.append(f"[{verdict}] {found}" + (f": {fix}" if fix else ""))
     return lines
