@@ -179,3 +179,22 @@ def test_uninstall_restores_the_backup(setup):
     assert setup.collection.read_bytes() == setup.original
     assert not (setup.collection.parent / "Untitled.json.vbg-backup").exists()
     assert not setup.venv.exists() and not (setup.repo / "obs_vbg_python.txt").exists()
+
+
+def test_macos_branch_refuses_a_rosetta_python(tmp_path):
+    """install.sh's macOS path on this Linux machine, through stand-ins for `uname` and
+    `sysctl` that describe an Apple-silicon Mac: this x86_64 Python must be refused."""
+    shims = tmp_path / "shims"
+    shims.mkdir()
+    (shims / "uname").write_text('#!/bin/sh\ncase "$1" in -s) echo Darwin ;; -m) echo arm64 ;; *) echo Darwin ;; esac\n')
+    (shims / "sysctl").write_text("#!/bin/sh\necho 1\n")
+    for shim in shims.iterdir():
+        shim.chmod(0o755)
+    env = {**os.environ, "PATH": f"{shims}:{os.environ['PATH']}", "VBG_VENV": str(tmp_path / "venv"),
+           "HOME": str(tmp_path)}
+    done = subprocess.run(["bash", str(REPO / "install" / "install.sh"), "--no-selftest", "--no-register"],
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert "(Darwin arm64)" in done.stdout
+    assert "is x86_64 (Rosetta) on an Apple-silicon Mac" in done.stderr
+    assert not (tmp_path / "venv").exists()
