@@ -64,10 +64,11 @@ apt_install() {   # apt_install PACKAGE... (only the missing ones; update first)
     missing="$(missing_debs "$@")"
     if [ -z "$missing" ]; then return 0; fi
     say "installing system packages: $missing"
-    # shellcheck disable=SC2086
-    as_root apt-get update -q && as_root env DEBIAN_FRONTEND=noninteractive \
-        apt-get install -y -q --no-install-recommends $missing \
-        || die "could not install $missing: run 'sudo apt-get install $missing' and try again"
+    # shellcheck disable=SC2086  # $missing is a list of package names
+    if ! { as_root apt-get update -q && as_root env DEBIAN_FRONTEND=noninteractive \
+            apt-get install -y -q --no-install-recommends $missing; }; then
+        die "could not install $missing: run 'sudo apt-get install $missing' and try again"
+    fi
 }
 
 install_test_system_packages() {
@@ -76,7 +77,9 @@ install_test_system_packages() {
         say "not a Debian/Ubuntu system: for the tests install OBS Studio, Xvfb, xauth, Mesa (GL/EGL) and ffmpeg yourself"
         return 0
     fi
+    # shellcheck disable=SC2086  # a list of package names
     if [ -z "$(missing_debs $APT_TEST_PACKAGES)" ]; then say "system packages for the tests: present"; return 0; fi
+    # shellcheck disable=SC2086
     apt_install $APT_TEST_PACKAGES
 }
 
@@ -156,7 +159,7 @@ install_packages() {
     FORCE_ORT=""
     remove_other_onnxruntime "$ort_pkg"
     say "packages: installing obs-vbg[$extras] into $VENV (editable)"
-    "$VENV/bin/python" -m pip install -q -e "$REPO[$extras]"
+    "$VENV/bin/python" -m pip install -q -e "${REPO}[${extras}]"
     if [ -n "$FORCE_ORT" ]; then "$VENV/bin/python" -m pip install -q --force-reinstall --no-deps "$ort_pkg"; fi
     local old_extras=""
     [ -f "$VENV/$STAMP_NAME" ] && old_extras="$(sed -n 's/^extras //p' "$VENV/$STAMP_NAME")"
