@@ -17,7 +17,7 @@ VENV="${VBG_VENV:-$REPO/.venv}"
 BASE_PYTHON="${VBG_BASE_PYTHON:-python3}"
 STAMP_NAME=".vbg-install"
 DEV=0 GPU=0 REGISTER=1 SELFTEST=1
-APT_TEST_PACKAGES="obs-studio xvfb xauth libgl1-mesa-dri libegl-mesa0 libglx-mesa0 ffmpeg libgl1"
+APT_TEST_PACKAGES="obs-studio xvfb xauth libgl1-mesa-dri libegl-mesa0 libglx-mesa0 ffmpeg libgl1 shellcheck"
 SAMPLE="samples/sam2_juggle.mp4"
 SELFTEST_OUT="out/sam2_juggle_blur.mp4"
 START_SECONDS=$SECONDS
