@@ -143,6 +143,7 @@ def main(argv=None) -> int:
                                      description="obs-vbg worker (started by the OBS filter)")
     parser.add_argument("--channel", required=True, help="shared-memory block name")
     parser.add_argument("--parent-pid", type=int, required=True, help="OBS's process id")
+    parser.add_argument("--label", default="", help="the filtered source, for people reading ps")
     args = parser.parse_args(argv)
     try:
         channel = Channel.attach(args.channel)

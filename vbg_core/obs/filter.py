@@ -49,7 +49,7 @@ class VbgFilter:
         self.plugin, self.lib, self.source = plugin, plugin.lib, source
         self.name = (self.lib.obs_source_get_name(source) or b"?").decode("utf-8", "replace")
         self.channel = Channel.create(_channel_name(handle), os.getpid())
-        self.worker = Worker(self.channel, plugin.repo_dir, plugin.script_dir, self.log)
+        self.worker = Worker(self.channel, plugin.repo_dir, plugin.script_dir, self.name, self.log)
         self.gpu: Optional[Gpu] = None
         self.gpu_failed = ""
         self.view = View(Settings(), "blur", None, "")
@@ -63,6 +63,11 @@ class VbgFilter:
         self.stats = {}
         self.update(data)
         plugin.supervisor.add(self.worker)
+
+    def source_label(self) -> str:
+        parent = self.lib.obs_filter_get_parent(self.source)
+        parent_name = self.lib.obs_source_get_name(parent) if parent else None
+        return f"{(parent_name or b'?').decode('utf-8', 'replace')}/{self.name}"
 
     def log(self, message: str, level: int = L.LOG_INFO) -> None:
         L.log(self.lib, level, f"'{self.name}': {message}")
@@ -106,7 +111,9 @@ class VbgFilter:
         lib = self.lib
         target = lib.obs_filter_get_target(self.source)
         size = (lib.obs_source_get_base_width(target), lib.obs_source_get_base_height(target))
-        self.worker.wanted = True
+        if not self.worker.wanted:
+            self.worker.label = self.source_label()
+            self.worker.wanted = True
         if not target or not size[0] or not size[1] or self.worker.alive_since is None:
             return False
         if not self._gpu_ready():
@@ -155,7 +162,12 @@ class VbgFilter:
             self.mask_id, self.mask_stamp = slot.frame_id, slot.stamp
             self.mask_size = (slot.width, slot.height)
         alive_since = self.worker.alive_since
-        return bool(self.gpu.mask_tex) and alive_since is not None and self.mask_stamp >= alive_since
+        ready = bool(self.gpu.mask_tex) and alive_since is not None and self.mask_stamp >= alive_since
+        died_at = self.worker.died_at
+        if ready and died_at is not None:
+            self.worker.died_at = None
+            self.log(f"filtered output back {self.mask_stamp - died_at:.2f} s after the worker was lost")
+        return ready
 
     def _composite(self, view: View, frame, size, small, lo) -> None:
         gpu = self.gpu
@@ -184,8 +196,9 @@ class VbgFilter:
     def status(self) -> str:
         """What is really happening, in plain words."""
         message = Channel.get_json(self.channel.stats)
-        if message:
-            self.stats = message[1]
+        alive_since = self.worker.alive_since
+        fresh = message and alive_since is not None and message[0] >= alive_since * 1000
+        self.stats = message[1] if fresh else {}    # counter: the worker's time.monotonic() in ms
         stats, parts = self.stats, []
         if self.gpu_failed:
             parts.append(self.gpu_failed)

@@ -113,10 +113,11 @@ SIGNATURES = {
     "obs_properties_add_int": ([P, c_char_p, c_char_p, c_int, c_int, c_int], P),
     "obs_properties_add_float_slider": ([P, c_char_p, c_char_p, c_double, c_double, c_double], P),
     "obs_properties_add_text": ([P, c_char_p, c_char_p, c_int], P),
-    "obs_properties_add_button": ([P, c_char_p, c_char_p, PROPERTY_CLICKED], P),
+    # callbacks go as void *: their CFUNCTYPE objects outlive reloads of this module
+    "obs_properties_add_button": ([P, c_char_p, c_char_p, P], P),
     "obs_property_set_visible": ([P, c_bool], None),
     "obs_property_set_long_description": ([P, c_char_p], None),
-    "obs_property_set_modified_callback": ([P, PROPERTY_MODIFIED], None),
+    "obs_property_set_modified_callback": ([P, P], None),
     "gs_texrender_create": ([c_int, c_int], P),
     "gs_texrender_destroy": ([P], None),
     "gs_texrender_reset": ([P], None),
@@ -183,10 +184,21 @@ def load() -> ctypes.CDLL:
             errors.append(str(exc))
     else:
         raise ObsCallError("cannot open libobs: " + "; ".join(errors))
+    return declare(lib)
+
+
+def declare(lib: ctypes.CDLL) -> ctypes.CDLL:
+    """Apply the signature table. Run again after a script reload: the table's
+    Structure classes are re-created with this module, and ctypes checks identity."""
     for name, (argtypes, restype) in SIGNATURES.items():
         function = getattr(lib, name)
         function.argtypes, function.restype = argtypes, restype
     return lib
+
+
+def address(callback) -> int:
+    """A CFUNCTYPE object as the void * the table declares for callbacks."""
+    return ctypes.cast(callback, c_void_p).value
 
 
 def log(lib, level: int, message: str) -> None:

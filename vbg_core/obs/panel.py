@@ -73,7 +73,8 @@ class Panel:
         lib = self.lib
         props = lib.obs_properties_create()
         lib.obs_properties_add_text(props, b"status", f"Status: {status}".encode(), L.OBS_TEXT_INFO)
-        lib.obs_properties_add_button(props, b"refresh_status", b"Refresh status", self.persistent.clicked)
+        lib.obs_properties_add_button(props, b"refresh_status", b"Refresh status",
+                                      L.address(self.persistent.clicked))
         self._background(self._group(props, "background", "Background"))
         self._quality(self._group(props, "quality", "Quality"))
         self._performance(self._group(props, "performance", "Performance"))
@@ -82,7 +83,7 @@ class Panel:
     def _background(self, group) -> None:
         lib = self.lib
         mode = self._list(group, "mode", "Background", MODE_LABELS)
-        lib.obs_property_set_modified_callback(mode, self.persistent.modified)
+        lib.obs_property_set_modified_callback(mode, L.address(self.persistent.modified))
         lib.obs_properties_add_color(group, b"color", b"Colour")
         lib.obs_properties_add_path(group, b"image_path", b"Image", L.OBS_PATH_FILE, IMAGE_FILTER, None)
         self._list(group, "image_fit", "Image fit", FIT_LABELS)

@@ -21,7 +21,7 @@ STATS_INTERVAL_S = float(os.environ.get("VBG_STATS_INTERVAL", "60"))
 class Plugin:
     def __init__(self, script_dir: str):
         self.persistent = persistent()
-        self.lib = self.persistent.lib
+        self.lib = L.declare(self.persistent.lib)
         self.script_dir = script_dir
         self.repo_dir = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
         self.filters = {}

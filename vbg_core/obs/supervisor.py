@@ -55,8 +55,10 @@ def describe_exit(code: int) -> str:
 class Worker:
     """One worker process bound to one channel."""
 
-    def __init__(self, channel: Channel, repo_dir: str, script_dir: str, log: Callable[[str], None]):
+    def __init__(self, channel: Channel, repo_dir: str, script_dir: str, label: str,
+                 log: Callable[[str], None]):
         self.channel, self.repo_dir, self.script_dir, self.log = channel, repo_dir, script_dir, log
+        self.label = label                          # shown in the worker's command line
         self.process: Optional[subprocess.Popen] = None
         self.alive_since: Optional[float] = None    # read by the graphics thread
         self.problem = ""                           # why there is no worker, in words
@@ -64,6 +66,7 @@ class Worker:
         self.next_start = 0.0
         self.restarts = 0
         self.wanted = False                         # set by the first render
+        self.died_at: Optional[float] = None        # when the last worker was lost
 
     def poll(self, now: float) -> None:
         self.channel.beat_obs()
@@ -93,7 +96,7 @@ class Worker:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [self.repo_dir, env.get("PYTHONPATH")]))
         env.pop("PYTHONHOME", None)          # OBS's embedded Python may set it
         command = [python, "-m", "vbg_core.worker", "--channel", self.channel.name,
-                   "--parent-pid", str(os.getpid())]
+                   "--parent-pid", str(os.getpid()), "--label", self.label]
         try:
             with open(self.log_path(), "ab") as log_file:
                 self.process = subprocess.Popen(command, cwd=self.repo_dir, env=env,
@@ -110,7 +113,7 @@ class Worker:
         return os.path.join(tempfile.gettempdir(), f"obs-vbg-worker-{self.channel.name}.log")
 
     def died(self, why: str, now: float) -> None:
-        self.process, self.alive_since = None, None
+        self.process, self.alive_since, self.died_at = None, None, now
         delay = BACKOFF_S[min(self.failures, len(BACKOFF_S) - 1)]
         self.failures += 1
         self.restarts += 1
