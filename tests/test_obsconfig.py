@@ -120,6 +120,22 @@ def test_collection_without_modules_gets_them(home):
     assert oc.script_entries(json.loads(path.read_text())) == [{"path": SCRIPT.as_posix(), "settings": {}}]
 
 
+def test_register_drops_a_stale_copy_from_a_moved_checkout(home, tmp_path):
+    path = collection(home)
+    doc = json.loads(path.read_text())
+    other = tmp_path / "elsewhere" / "obs_vbg.py"            # exists: another checkout, kept
+    other.parent.mkdir()
+    other.write_text("")
+    doc["modules"]["scripts-tool"] = [{"path": "/gone/old-checkout/obs_vbg.py", "settings": {"mode": 1}},
+                                      {"path": other.as_posix(), "settings": {}},
+                                      {"path": "/opt/scripts/clock.lua", "settings": {}}]
+    path.write_text(json.dumps(doc))
+    assert oc.register(path, SCRIPT) is True
+    paths = [e["path"] for e in oc.script_entries(json.loads(path.read_text()))]
+    assert paths == [other.as_posix(), "/opt/scripts/clock.lua", SCRIPT.as_posix()]
+    assert oc.register(path, SCRIPT) is False
+
+
 def test_unregister_removes_only_ours(home):
     path = collection(home)
     doc = json.loads(path.read_text())

@@ -109,9 +109,12 @@ def same_script(a: str, b: str) -> bool:
     return norm(a) == norm(b)
 
 
+def names_script(entry, script: Path) -> bool:
+    return isinstance(entry, dict) and same_script(str(entry.get("path", "")), str(script))
+
+
 def is_registered(collection: Path, script: Path) -> bool:
-    return any(isinstance(e, dict) and same_script(str(e.get("path", "")), str(script))
-               for e in script_entries(load_collection(collection)))
+    return any(names_script(e, script) for e in script_entries(load_collection(collection)))
 
 
 def backup_path(collection: Path) -> Path:
@@ -134,15 +137,24 @@ def _is_pretty(path: Path) -> bool:
     return "\n" in path.read_text(encoding="utf-8-sig")[:200]
 
 
+def is_stale(entry, script: Path) -> bool:
+    """An obs_vbg.py entry left by a checkout that was moved or deleted."""
+    path = str(entry.get("path", "")) if isinstance(entry, dict) else ""
+    return (path.replace("\\", "/").rsplit("/", 1)[-1] == script.name
+            and not same_script(path, str(script)) and not os.path.exists(path))
+
+
 def register(collection: Path, script: Path) -> bool:
-    """Add the script to the collection; False when it was already there."""
-    if is_registered(collection, script):
-        return False
+    """Add the script (dropping stale copies of it); False when nothing had to change."""
     doc = load_collection(collection)
+    entries = script_entries(doc)
+    present = any(names_script(e, script) for e in entries)
+    if present and not any(is_stale(e, script) for e in entries):
+        return False
     modules = doc.setdefault("modules", {})
-    if not isinstance(modules.get(SCRIPTS_KEY), list):
-        modules[SCRIPTS_KEY] = []
-    modules[SCRIPTS_KEY].append({"path": Path(script).as_posix(), "settings": {}})
+    modules[SCRIPTS_KEY] = [e for e in entries if not is_stale(e, script)]
+    if not present:
+        modules[SCRIPTS_KEY].append({"path": Path(script).as_posix(), "settings": {}})
     backup = backup_path(collection)
     if not backup.exists():     # keep the very first original, once
         shutil.copy2(collection, backup)
@@ -161,7 +173,7 @@ def unregister(collection: Path, script: Path, restore_backup: bool = False) -> 
         return f"obs_vbg.py was not in {collection.name}{note}"
     doc = load_collection(collection)
     entries = script_entries(doc)
-    entries[:] = [e for e in entries if not (isinstance(e, dict) and same_script(str(e.get("path", "")), str(script)))]
+    entries[:] = [e for e in entries if not names_script(e, script)]
     write_json_atomic(collection, doc, _is_pretty(collection))
     return f"removed obs_vbg.py from {collection.name}{note}"
 
