@@ -165,6 +165,14 @@ def test_each_mode_on_a_real_person(obs, mode, photo, regions, backdrop):
     wait_for(obs, check)
 
 
+def test_missing_background_image_shows_blur_and_says_why(obs, photo, regions):
+    person, background, alpha = regions
+    set_filter(obs, mode="image", image_path="/nonexistent/beach.jpg", blur_level="medium")
+    expected = blur_background(photo, alpha, BLUR_LEVELS["medium"])
+    wait_for(obs, lambda rgba: (mad(rgba[:, :, :3], expected, background) < 4, "not blurred"))
+    assert "background image not found: /nonexistent/beach.jpg — showing blur instead" in obs.log_text()
+
+
 @pytest.mark.parametrize("background", ["#00FF00", "blur"])
 def test_obs_output_agrees_with_vbg_render(obs, background, photo, regions, tmp_path):
     target = tmp_path / "cpu.png"
@@ -229,7 +237,8 @@ def test_worker_killed_passes_through_then_recovers_within_2_s(obs, photo, regio
     os.kill(victim[0], signal.SIGKILL)
     shares = []
     while time.monotonic() - killed < 10:
-        shares.append((time.monotonic() - killed, green_share(obs.screenshot("Person", *small))))
+        share = green_share(obs.screenshot("Person", *small))
+        shares.append((time.monotonic() - killed, share))      # when the screenshot came back
         if shares[-1][1] > 0.97 and any(share < 0.05 for _, share in shares):
             break
     passthrough = [t for t, share in shares if share < 0.05]
