@@ -18,8 +18,6 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 FIXTURE = Path(__file__).parent / "fixtures" / "obs29-linux"
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="install.sh is exercised on Linux here")
-
-
 SKIP_DIRS = {".git", ".venv", "out", "__pycache__", ".pytest_cache"}
 
 
