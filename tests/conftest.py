@@ -1,23 +1,10 @@
 """Shared fixtures: real photos of people shipped in tests/data and samples/."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
+from realdata import SAMPLE_VIDEO, load_photo
 from vbg_core import media
-
-ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / "tests" / "data"
-SAMPLE_VIDEO = ROOT / "samples" / "sam2_coffee.mp4"
-PHOTOS = ("tfjs_portrait", "tfjs_pose", "tfjs_three_people")
-
-
-def load_photo(name: str):
-    """-> (RGB uint8, reference person mask as bool)."""
-    rgb = media.read_image(str(DATA / f"{name}.jpg"))
-    truth = media.read_image(str(DATA / f"{name}_mask.png"))[:, :, 0] > 127
-    return rgb, truth
 
 
 @pytest.fixture(scope="session")

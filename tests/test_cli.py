@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from vbg_core import media
-from conftest import DATA, ROOT, SAMPLE_VIDEO
+from realdata import DATA, ROOT, SAMPLE_VIDEO
 
 
 def vbg(*args, env=None):

@@ -8,7 +8,7 @@ from vbg_core.compose import Compositor, blend, blur_background, fit_image, load
 from vbg_core.errors import MediaError
 from vbg_core.settings import Settings
 
-from conftest import DATA
+from realdata import DATA
 
 
 def test_colour_replaces_only_the_background(portrait):

@@ -13,7 +13,7 @@ from vbg_core.pipeline import Pipeline
 from vbg_core.segment import Segmenter, open_session
 from vbg_core.settings import Settings
 
-from conftest import PHOTOS, load_photo
+from realdata import PHOTOS, load_photo
 
 # Agreement with the reference masks (outputs of Google's own models, see
 # tests/data/README.md), measured for the shipped pipeline as (IoU, share of the

@@ -1,0 +1,18 @@
+"""Paths to the real media the tests use, and a loader for photos with reference masks.
+(A plain module, not conftest: tests/obs has a conftest of its own.)"""
+
+from pathlib import Path
+
+from vbg_core import media
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data"
+SAMPLE_VIDEO = ROOT / "samples" / "sam2_coffee.mp4"
+PHOTOS = ("tfjs_portrait", "tfjs_pose", "tfjs_three_people")
+
+
+def load_photo(name: str):
+    """-> (RGB uint8, reference person mask as bool)."""
+    rgb = media.read_image(str(DATA / f"{name}.jpg"))
+    truth = media.read_image(str(DATA / f"{name}_mask.png"))[:, :, 0] > 127
+    return rgb, truth
