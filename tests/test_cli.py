@@ -126,6 +126,9 @@ def test_mask_image_video_and_frame_directory(clip_with_audio, tmp_path):
      ["background image not found: missing/beach.jpg"]),
     (["render", DATA / "tfjs_portrait.jpg", "-o", "x.png", "--smoothing", "3"], ["invalid smoothing"]),
     (["mask", DATA / "README.md", "--out", "masks"], ["cannot read video", "README.md"]),
+    (["camera", "--device", "7", "--preview"], ["no camera at device 7"]),     # this machine has no camera
+    (["camera"], ["add --virtual-camera and/or --preview"]),
+    (["camera", "--preview", "--background", "transparent"], ["cannot show transparency"]),
 ])
 def test_user_errors_are_one_line(args, words, tmp_path):
     assert_one_line_error(vbg(*args), *words)

@@ -12,7 +12,7 @@ from typing import Optional, Tuple
 import cv2
 import numpy as np
 
-from .imaging import Workspace, paste, shrink
+from .imaging import Workspace, in_bands, paste, shrink
 from .media import read_image
 from .settings import Settings, blur_downscale, blur_sigma_px
 
@@ -53,15 +53,22 @@ def blur_background(rgb_u8: np.ndarray, alpha_u8: np.ndarray, sigma_720: float,
 
 
 def blend(rgb_u8: np.ndarray, background_u8: np.ndarray, alpha_u8: np.ndarray,
-          work: Optional[Workspace] = None, out: Optional[np.ndarray] = None) -> np.ndarray:
-    """frame * alpha + background * (1 - alpha), in uint8 (error at most 1 level)."""
+          work: Optional[Workspace] = None) -> np.ndarray:
+    """frame * alpha + background * (1 - alpha), in uint8 (error at most 1 level),
+    in row bands side by side. -> a new array."""
     work = work or Workspace()
     shape = rgb_u8.shape
-    alpha3 = cv2.merge((alpha_u8, alpha_u8, alpha_u8), dst=work.get("alpha3", shape, np.uint8))
-    front = cv2.multiply(rgb_u8, alpha3, dst=work.get("front", shape, np.uint8), scale=1 / 255)
-    inverse = cv2.bitwise_not(alpha3, dst=alpha3)
-    back = cv2.multiply(background_u8, inverse, dst=work.get("back", shape, np.uint8), scale=1 / 255)
-    return cv2.add(front, back, dst=out)
+    alpha3, front = work.get("alpha3", shape, np.uint8), work.get("front", shape, np.uint8)
+    out = np.empty(shape, np.uint8)
+
+    def band(rows: slice) -> None:
+        a3 = cv2.merge((alpha_u8[rows],) * 3, dst=alpha3[rows])
+        cv2.multiply(rgb_u8[rows], a3, dst=front[rows], scale=1 / 255)
+        cv2.bitwise_not(a3, dst=a3)
+        cv2.multiply(background_u8[rows], a3, dst=out[rows], scale=1 / 255)
+        cv2.add(front[rows], out[rows], dst=out[rows])
+    in_bands(band, shape[0])
+    return out
 
 
 class Compositor:

@@ -1,5 +1,9 @@
 """Small image helpers shared by the stages (OpenCV on uint8/float32 arrays)."""
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, Optional
+
 import cv2
 import numpy as np
 
@@ -40,3 +44,24 @@ class Workspace:
         if array is None or array.shape != tuple(shape) or array.dtype != dtype:
             array = self._arrays[name] = np.empty(shape, dtype)
         return array
+
+
+_POOL: Optional[ThreadPoolExecutor] = None
+BANDS = min(4, os.cpu_count() or 1)
+
+
+def in_bands(work: Callable[[slice], None], height: int, bands: int = 0) -> None:
+    """Run `work(rows)` over horizontal bands of a frame on a small thread pool.
+    OpenCV's element-wise operations run on one core and release the GIL, so on a
+    multi-core machine the bands of a full-resolution pass run side by side."""
+    global _POOL
+    bands = bands or BANDS
+    if bands <= 1 or height < 64:
+        work(slice(0, height))
+        return
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(max_workers=bands, thread_name_prefix="vbg-band")
+    edges = [height * i // bands for i in range(bands + 1)]
+    futures = [_POOL.submit(work, slice(a, b)) for a, b in zip(edges, edges[1:])]
+    for future in futures:
+        future.result()

@@ -20,7 +20,7 @@ from typing import Optional, Tuple
 import cv2
 import numpy as np
 
-from .imaging import Workspace, shrink
+from .imaging import Workspace, in_bands, shrink
 from .settings import EDGE_EPS, EDGE_RADIUS, LUMA, Settings
 
 # Temporal smoothing: the weight of the new prediction is MIN_WEIGHT where nothing
@@ -101,12 +101,17 @@ def upsample(alpha_lo: np.ndarray, rgb_u8: np.ndarray, edges: bool = True,
         luma_lo = luma_f32(rgb_u8, alpha_lo.shape)
     mean_a, mean_b = guided_coefficients(alpha_lo, luma_lo)
     # In 0..255 units: alpha = a * gray_u8 + 255 * b, saturated to uint8 by cv2.add.
-    gray_u8 = cv2.cvtColor(rgb_u8, cv2.COLOR_RGB2GRAY, dst=work.get("gray", (h, w), np.uint8))
     a_up = cv2.resize(mean_a, (w, h), dst=work.get("a", (h, w), np.float32), interpolation=cv2.INTER_LINEAR)
     b_up = cv2.resize(mean_b * np.float32(255), (w, h), dst=work.get("b", (h, w), np.float32),
                       interpolation=cv2.INTER_LINEAR)
-    product = cv2.multiply(gray_u8, a_up, dst=a_up, dtype=cv2.CV_32F)
-    return cv2.add(product, b_up, dst=work.get("alpha", (h, w), np.uint8), dtype=cv2.CV_8U)
+    gray_u8, alpha_u8 = work.get("gray", (h, w), np.uint8), work.get("alpha", (h, w), np.uint8)
+
+    def band(rows: slice) -> None:
+        cv2.cvtColor(rgb_u8[rows], cv2.COLOR_RGB2GRAY, dst=gray_u8[rows])
+        product = cv2.multiply(gray_u8[rows], a_up[rows], dst=a_up[rows], dtype=cv2.CV_32F)
+        cv2.add(product, b_up[rows], dst=alpha_u8[rows], dtype=cv2.CV_8U)
+    in_bands(band, h)
+    return alpha_u8
 
 
 def refine(probs_f32: np.ndarray, rgb_u8: np.ndarray, state: Optional[RefineState],
