@@ -66,25 +66,43 @@ def measure(obs: ObsInstance, name: str, kind, settings: dict, seconds: float, w
     frames = end.render_total_frames - start.render_total_frames
     skipped = end.render_skipped_frames - start.render_skipped_frames
     ages = re.findall(r"'bench': removed; mask age median (\d+) frames", obs.log_text())
-    return {"name": name, "render_ms": statistics.mean(samples), "frames": frames,
+    return {"name": name, "render_ms": statistics.mean(samples), "frames": frames, "skipped": skipped,
             "skipped_pct": 100.0 * skipped / max(1, frames + skipped),
             "obs_cpu": 100.0 * (cpu1[0] - cpu0[0]) / wall, "worker_cpu": 100.0 * (cpu1[1] - cpu0[1]) / wall,
             "mask_age": int(ages[-1]) if kind == "vbg_filter" and ages else None}
+
+
+def combine(rounds) -> list:
+    """Per configuration over rounds: median render time, pooled skipped frames,
+    mean CPU, median mask age."""
+    combined = []
+    for runs in zip(*rounds):
+        frames, skipped = sum(r["frames"] for r in runs), sum(r["skipped"] for r in runs)
+        ages = [r["mask_age"] for r in runs if r["mask_age"] is not None]
+        combined.append({"name": runs[0]["name"], "render_ms": statistics.median(r["render_ms"] for r in runs),
+                         "frames": frames, "skipped": skipped,
+                         "skipped_pct": 100.0 * skipped / max(1, frames + skipped),
+                         "obs_cpu": statistics.mean(r["obs_cpu"] for r in runs),
+                         "worker_cpu": statistics.mean(r["worker_cpu"] for r in runs),
+                         "mask_age": int(statistics.median(ages)) if ages else None,
+                         "each_ms": [round(r["render_ms"], 1) for r in runs]})
+    return combined
 
 
 def table(results) -> str:
     base = results[0]["render_ms"]
     cc_added = results[1]["render_ms"] - base
     lines = ["| configuration | avg render ms | added ms | added / Color Correction's | skipped frames | "
-             "mask age (median frames) | OBS CPU % | worker CPU % |",
-             "|---|---|---|---|---|---|---|---|"]
+             "mask age (median frames) | OBS CPU % | worker CPU % | render ms per round |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         added = r["render_ms"] - base
         ratio = f"{added / cc_added:.2f}x" if r is not results[0] and cc_added > 0 else "—"
         age = "—" if r["mask_age"] is None else str(r["mask_age"])
         worker = f"{r['worker_cpu']:.0f}" if r["worker_cpu"] else "—"
         lines.append(f"| {r['name']} | {r['render_ms']:.2f} | {added:+.2f} | {ratio} | "
-                     f"{r['skipped_pct']:.1f}% | {age} | {r['obs_cpu']:.0f} | {worker} |")
+                     f"{r['skipped_pct']:.1f}% | {age} | {r['obs_cpu']:.0f} | {worker} | "
+                     f"{', '.join(map(str, r['each_ms']))} |")
     return "\n".join(lines)
 
 
@@ -100,7 +118,10 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=12.0, help="measured seconds per configuration")
     parser.add_argument("--warmup", type=float, default=4.0, help="seconds before measuring")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds over all configurations (interleaved)")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "RESULTS-obs.md"))
+    parser.add_argument("--only", nargs="*", default=None,
+                        help="measure only these configurations (the first two always run)")
     parser.add_argument("--home", help="keep OBS's home (config, logs) here instead of a temporary folder")
     args = parser.parse_args(argv)
     env = {"VBG_PYTHON": os.environ.get("VBG_PYTHON", sys.executable)}
@@ -109,15 +130,18 @@ def main(argv=None) -> int:
         sources = [media_source(SOURCE, str(VIDEO))]
         with ObsInstance(home, scripts=[str(ROOT / "obs_vbg.py")], sources=sources, env=env) as obs:
             time.sleep(3)
-            results = [measure(obs, name, kind, settings, args.seconds, args.warmup)
-                       for name, kind, settings in CONFIGS]
+            configs = [c for i, c in enumerate(CONFIGS) if i < 2 or not args.only or c[0] in args.only]
+            rounds = [[measure(obs, name, kind, settings, args.seconds, args.warmup)
+                       for name, kind, settings in configs] for _ in range(args.rounds)]
+    results = combine(rounds)
     text = table(results)
     print(text)
     Path(args.out).write_text(
         "# OBS filter speed (benchmarks/obs_bench.py)\n\n"
         f"Machine: {machine()}.\n\n"
         f"1280x720@30, preview off, `samples/sam2_coffee.mp4` looping as a media source; "
-        f"{args.seconds:g} s measured per configuration after {args.warmup:g} s warm-up, all in one OBS run. "
+        f"{args.seconds:g} s measured per configuration after {args.warmup:g} s warm-up, "
+        f"{args.rounds} interleaved rounds in one OBS run (median render time of the rounds). "
         "'added' is average_frame_render_time (GetStats) minus the no-filter run; skipped = render "
         "frames skipped / all. Mask age = frames between a frame's capture and the mask drawn on it. "
         "CPU % is of one core.\n\n" + text + "\n")

@@ -72,7 +72,14 @@ class Worker:
         return 0
 
     def obs_alive(self) -> bool:
-        return parent_alive(self.parent_pid) and self.channel.obs_beat_age() < OBS_BEAT_TIMEOUT_S
+        if not parent_alive(self.parent_pid):
+            print("vbg worker: OBS (the parent process) is gone; exiting", file=sys.stderr)
+            return False
+        age = self.channel.obs_beat_age()
+        if age >= OBS_BEAT_TIMEOUT_S:
+            print(f"vbg worker: no heartbeat from OBS for {age:.1f} s; exiting", file=sys.stderr)
+            return False
+        return True
 
     def poll_settings(self) -> None:
         message = Channel.get_json(self.channel.settings, self.settings_id)
