@@ -82,7 +82,7 @@ class Panel:
 
     def _background(self, group) -> None:
         lib = self.lib
-        mode = self._list(group, "mode", "Background", MODE_LABELS)
+        mode = self._list(group, "mode", "Replace with", MODE_LABELS)
         lib.obs_property_set_modified_callback(mode, L.address(self.persistent.modified))
         lib.obs_properties_add_color(group, b"color", b"Colour")
         lib.obs_properties_add_path(group, b"image_path", b"Image", L.OBS_PATH_FILE, IMAGE_FILTER, None)
