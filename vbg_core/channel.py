@@ -176,12 +176,11 @@ class Channel:
     def worker_pid(self) -> int:
         return self._header()[3]
 
-    def obs_beat_age(self) -> float:
-        return time.monotonic() - self._header()[4]
+    def obs_beat(self) -> float:
+        return self._header()[4]
 
-    def worker_beat_age(self) -> float:
-        beat = self._header()[5]
-        return time.monotonic() - beat if beat else float("inf")
+    def worker_beat(self) -> float:
+        return self._header()[5]
 
     def beat_obs(self) -> None:
         struct.pack_into("<d", self.shm.buf, 16, time.monotonic())

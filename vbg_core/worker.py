@@ -57,6 +57,7 @@ class Worker:
         self.infer_ms = 0.0
         self.mask_times = []
         self.stats_at = 0.0
+        self.last_beat, self.last_beat_change = None, time.monotonic()
 
     def run(self) -> int:
         while self.obs_alive():
@@ -75,9 +76,14 @@ class Worker:
         if not parent_alive(self.parent_pid):
             print("vbg worker: OBS (the parent process) is gone; exiting", file=sys.stderr)
             return False
-        age = self.channel.obs_beat_age()
-        if age >= OBS_BEAT_TIMEOUT_S:
-            print(f"vbg worker: no heartbeat from OBS for {age:.1f} s; exiting", file=sys.stderr)
+        # OBS is alive while its beat keeps changing (judged on this process's clock,
+        # so neither a torn read nor clock differences can end the worker)
+        beat, now = self.channel.obs_beat(), time.monotonic()
+        if beat != self.last_beat:
+            self.last_beat, self.last_beat_change = beat, now
+        elif now - self.last_beat_change >= OBS_BEAT_TIMEOUT_S:
+            print(f"vbg worker: no heartbeat from OBS for {now - self.last_beat_change:.1f} s; exiting",
+                  file=sys.stderr)
             return False
         return True
 

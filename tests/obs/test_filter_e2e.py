@@ -120,6 +120,8 @@ def near_colour(rgb_colour, regions, photo):
     person, background, _ = regions
 
     def check(rgba):
+        if rgba.shape[:2] != background.shape:
+            return False, f"size {rgba.shape[:2]}, not the photo's"
         share = (np.abs(rgba[:, :, :3].astype(int) - rgb_colour).max(axis=2) < 30)[background].mean()
         kept = mad(rgba[:, :, :3], photo, person)
         return share > 0.97 and kept < 6, f"background {share:.1%} colour {rgb_colour}, person MAD {kept:.1f}"
@@ -289,6 +291,45 @@ def test_video_passes_through_while_the_worker_is_down(obs, photo, regions):
     assert min(shares) < 0.05, f"green shares right after the second kill: {shares}"
     wait_for(obs, near_colour((0, 255, 0), regions, photo), timeout=10)
     assert "restarting in 0.5 s, video passes through meanwhile" in obs.log_text()
+
+
+def test_filter_disable_enable_and_source_resolution_change(obs, photo, regions, backdrop):
+    set_filter(obs, mode="color", color=GREEN)
+    wait_for(obs, near_colour((0, 255, 0), regions, photo))
+    obs.client.set_source_filter_enabled("Person", "VBG", False)
+    wait_for(obs, lambda rgba: (mad(rgba[:, :, :3], photo) < 2, "not passed through"))
+    obs.client.set_source_filter_enabled("Person", "VBG", True)
+    wait_for(obs, near_colour((0, 255, 0), regions, photo))
+    path, _ = backdrop                              # 1280x720, a person at a table
+    obs.client.set_input_settings("Person", {"file": str(path)}, True)
+
+    def green_part(rgba):
+        share = (np.abs(rgba[:, :, :3].astype(int) - (0, 255, 0)).max(axis=2) < 30).mean()
+        return rgba.shape == (720, 1280, 4) and 0.2 < share < 0.95, f"{rgba.shape}, green {share:.1%}"
+    wait_for(obs, green_part)
+    obs.client.set_input_settings("Person", {"file": str(PHOTO)}, True)
+    wait_for(obs, near_colour((0, 255, 0), regions, photo))
+    assert_no_errors(obs.log_text())
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_hidden_source_costs_nothing(obs, photo, regions):
+    """Hidden: no readback, so its worker idles; shown again: filtered at once."""
+    item = obs.client.get_scene_item_id("Scene", "Person").scene_item_id
+    worker = person_worker(obs)
+    obs.client.set_scene_item_enabled("Scene", item, False)
+    time.sleep(1.0)
+    before, started = cpu_seconds(worker), time.monotonic()
+    time.sleep(3.0)
+    idle = 100 * (cpu_seconds(worker) - before) / (time.monotonic() - started)
+    obs.client.set_scene_item_enabled("Scene", item, True)
+    print(f"\nworker of a hidden source: {idle:.1f} % of a core")
+    assert idle < 3.0
+    wait_for(obs, near_colour((0, 255, 0), regions, photo))
 
 
 def test_script_reload_keeps_the_filter_working(obs, photo, regions):

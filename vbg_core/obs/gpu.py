@@ -20,9 +20,8 @@ EFFECT_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "vbg.effe
 TEXTURES = ("image", "guide", "mask", "coef", "bg")
 PARAMS = TEXTURES + ("src_texel", "footprint", "taps", "lo_size",
           "mask_u_scale", "luma_w", "edge_radius", "edge_eps", "blur_step", "blur_size",
-          "kern0", "kern1", "kern2", "kern3", "kern_c", "color", "bg_xform")
+          "blur_sigma", "blur_pairs", "blur_norm", "color", "bg_xform")
 MAX_TAPS = 8
-KERNEL_PAIRS = 8                    # bilinear tap pairs each side: radius up to 16
 
 
 class ImageFile:
@@ -273,19 +272,11 @@ class Gpu:
 
 
 def gaussian_params(sigma: float) -> dict:
-    """Normalised Gaussian (radius 3 sigma, at most 16; OpenCV's 4 sigma adds 0.3 % of
-    the weight) as bilinear tap pairs: w(2k-1) + w(2k) sampled at their weighted mean."""
-    radius = max(1, min(2 * KERNEL_PAIRS, math.ceil(3 * sigma)))
-    weight = [math.exp(-0.5 * (i / sigma) ** 2) if i <= radius else 0.0
-              for i in range(2 * KERNEL_PAIRS + 1)]
-    total = weight[0] + 2 * sum(weight[1:])
-    pairs = []
-    for k in range(1, KERNEL_PAIRS + 1):
-        w1, w2 = weight[2 * k - 1], weight[2 * k]
-        pairs += [(w1 * (2 * k - 1) + w2 * 2 * k) / (w1 + w2) if w1 + w2 else 0.0, (w1 + w2) / total]
-    params = {f"kern{i}": tuple(pairs[4 * i:4 * i + 4]) for i in range(4)}
-    params["kern_c"] = weight[0] / total
-    return params
+    """The shader's Gaussian: radius 3 sigma (OpenCV's 4 sigma adds 0.3 % of the
+    weight), read as bilinear pairs of taps; its normalisation."""
+    pairs = max(1, math.ceil(3 * sigma / 2))
+    total = 1.0 + 2 * sum(math.exp(-0.5 * (i / sigma) ** 2) for i in range(1, 2 * pairs + 1))
+    return {"blur_sigma": sigma, "blur_pairs": pairs, "blur_norm": 1.0 / total}
 
 
 def readback_size(frame_size: Tuple[int, int], model_hw: Tuple[int, int]) -> Tuple[int, int]:

@@ -67,6 +67,7 @@ class Worker:
         self.restarts = 0
         self.wanted = False                         # set by the first render
         self.died_at: Optional[float] = None        # when the last worker was lost
+        self.last_beat, self.beat_changed = None, 0.0
 
     def poll(self, now: float) -> None:
         self.channel.beat_obs()
@@ -79,7 +80,11 @@ class Worker:
         code = self.process.poll()
         if code is not None:
             self.died(f"worker {describe_exit(code)}", now)
-        elif self.channel.worker_beat_age() > HANG_S and now - self.alive_since > START_GRACE_S:
+            return
+        beat = self.channel.worker_beat()        # alive while it changes (this clock)
+        if beat != self.last_beat:
+            self.last_beat, self.beat_changed = beat, now
+        if now - self.beat_changed > HANG_S and now - self.alive_since > START_GRACE_S:
             self.kill()
             self.died(f"worker stopped responding for {HANG_S:.0f} s", now)
         elif now - self.alive_since > HEALTHY_AFTER_S:
@@ -106,7 +111,8 @@ class Worker:
             self.set_problem(f"cannot start the worker with {python}: {exc}")
             self.next_start = now + BACKOFF_S[-1]
             return
-        self.alive_since = now
+        self.alive_since = self.beat_changed = now
+        self.last_beat = None
         self.problem = ""
 
     def log_path(self) -> str:
