@@ -46,10 +46,11 @@ def cpu_seconds(pid: int) -> float:
 
 def measure(obs: ObsInstance, name: str, kind, settings: dict, seconds: float, warmup: float) -> dict:
     client = obs.client
+    before = set(obs.worker_pids())
     if kind:
         client.create_source_filter(SOURCE, "bench", kind, settings)
     time.sleep(warmup)
-    workers = obs.worker_pids()
+    workers = [pid for pid in obs.worker_pids() if pid not in before]    # this filter's
     start = client.get_stats()
     cpu0 = (cpu_seconds(obs.pid), sum(cpu_seconds(p) for p in workers))
     wall0 = time.monotonic()
