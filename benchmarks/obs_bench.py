@@ -33,7 +33,9 @@ CONFIGS = [("no filter", None, {}), ("Color Correction", "color_filter_v2", {"ga
            ("vbg colour", "vbg_filter", {"mode": "color", "color": 0xFF00FF00}),
            ("vbg image", "vbg_filter", {"mode": "image", "image_path": str(ROOT / "samples" / "tfjs_portrait.jpg")}),
            ("vbg blur", "vbg_filter", {"mode": "blur"}),
-           ("vbg transparent", "vbg_filter", {"mode": "transparent"})]
+           ("vbg transparent", "vbg_filter", {"mode": "transparent"}),
+           ("vbg colour, edges off", "vbg_filter", {"mode": "color", "color": 0xFF00FF00, "edge_refine": False}),
+           ("vbg blur, edges off", "vbg_filter", {"mode": "blur", "edge_refine": False})]
 
 
 def cpu_seconds(pid: int) -> float:

@@ -359,6 +359,23 @@ def test_properties_panel_shows_only_what_the_mode_uses(obs, mode, shown):
             if background[name]["visible"]} == shown
 
 
+def test_scene_collection_switch_and_back(obs, photo, regions):
+    """Away: the script unloads with the collection, its workers stop. Back: the script
+    loads again (the type stays registered) and the saved filter works."""
+    set_filter(obs, mode="color", color=GREEN)
+    wait_for(obs, near_colour((0, 255, 0), regions, photo))
+    old = set(obs.worker_pids())
+    obs.client.create_scene_collection("Empty")
+    deadline = time.monotonic() + 15
+    while obs.worker_pids() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not obs.worker_pids(), "leaving the collection stops its workers"
+    obs.client.set_current_scene_collection("vbg")
+    wait_for(obs, near_colour((0, 255, 0), regions, photo), timeout=20)
+    assert len(obs.worker_pids()) == 2 and not set(obs.worker_pids()) & old
+    assert_no_errors(obs.log_text())
+
+
 def test_clean_exit_leaves_no_worker(obs):
     workers = obs.worker_pids()
     assert workers
