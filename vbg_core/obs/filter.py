@@ -7,6 +7,7 @@ frame through; the status line says why.
 """
 
 import os
+import threading
 from collections import deque
 from dataclasses import dataclass
 from typing import Optional
@@ -61,6 +62,7 @@ class VbgFilter:
         self.mask_size = (0, 0)
         self.ages = deque(maxlen=600)
         self.stats = {}
+        self.update_lock = threading.Lock()
         self.update(data)
         plugin.supervisor.add(self.worker)
 
@@ -72,9 +74,12 @@ class VbgFilter:
     def log(self, message: str, level: int = L.LOG_INFO) -> None:
         L.log(self.lib, level, f"'{self.name}': {message}")
 
-    # ---- settings (UI thread) ----
+    # ---- settings (UI or websocket thread) ----
     def update(self, data) -> None:
-        values = read_settings(self.lib, data)
+        with self.update_lock:                  # one writer for the settings mailbox
+            self._update(read_settings(self.lib, data))
+
+    def _update(self, values: dict) -> None:
         old = self.view
         notice = ""
         try:

@@ -7,7 +7,6 @@ creating call into an exception, so callers handle C failures in one way.
 """
 
 import ctypes
-import ctypes.util
 import sys
 from ctypes import (CFUNCTYPE, POINTER, Structure, c_bool, c_char_p, c_double, c_float, c_int,
                     c_int64, c_size_t, c_uint8, c_uint32, c_void_p)
@@ -165,22 +164,24 @@ def check(value, what: str):
 
 
 def _library_names():
+    """Candidates; the last, None, is the running program itself (dlopen(NULL)), which
+    sees libobs wherever OBS loaded it from (Linux, macOS)."""
     if sys.platform.startswith("win"):
         return ["obs.dll", "obs"]
     if sys.platform == "darwin":
-        return ["@rpath/libobs.framework/Versions/A/libobs", "libobs.framework/libobs",
-                ctypes.util.find_library("obs")]
-    return ["libobs.so.0", "libobs.so", ctypes.util.find_library("obs")]
+        return ["@rpath/libobs.framework/Versions/A/libobs", "libobs.framework/libobs", None]
+    return ["libobs.so.0", "libobs.so", None]
 
 
 def load() -> ctypes.CDLL:
     """Open libobs (already loaded in this process) and declare every symbol."""
     errors = []
-    for name in filter(None, _library_names()):
+    for name in _library_names():
         try:
             lib = ctypes.CDLL(name)
+            lib.obs_register_source_s       # the right library exports it
             break
-        except OSError as exc:
+        except (OSError, AttributeError) as exc:
             errors.append(str(exc))
     else:
         raise ObsCallError("cannot open libobs: " + "; ".join(errors))
