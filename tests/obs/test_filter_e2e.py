@@ -346,7 +346,9 @@ def test_script_reload_keeps_the_filter_working(obs, photo, regions):
 
 @pytest.mark.parametrize("mode, shown", [("color", {"color"}), ("image", {"image_path", "image_fit"}),
                                          ("blur", {"blur_level"}), ("transparent", set())])
-def test_properties_panel_shows_only_what_the_mode_uses(obs, mode, shown):
+def test_properties_panel_shows_only_what_the_mode_uses(obs, mode, shown, photo, regions):
+    set_filter(obs, mode="color", color=GREEN)
+    wait_for(obs, near_colour((0, 255, 0), regions, photo))
     ask_helper(obs, "panel", json.dumps({"source": "Person", "filter": "VBG", "mode": mode}))
     panel = json.loads((obs.triggers / "panel.json").read_text())
     assert set(panel["top"]) == {"status", "refresh_status", "background", "quality", "performance"}
@@ -357,6 +359,19 @@ def test_properties_panel_shows_only_what_the_mode_uses(obs, mode, shown):
     assert background["mode"]["visible"]
     assert {name for name in ("color", "image_path", "image_fit", "blur_level")
             if background[name]["visible"]} == shown
+
+
+def test_status_line_tells_the_truth_about_the_provider(obs, photo, regions):
+    set_filter(obs, provider="cuda")
+    deadline, status = time.monotonic() + 20, ""
+    while "cuda" not in status and time.monotonic() < deadline:
+        time.sleep(0.5)
+        ask_helper(obs, "panel", json.dumps({"source": "Person", "filter": "VBG", "mode": "color"}))
+        status = json.loads((obs.triggers / "panel.json").read_text())["top"]["status"]["label"]
+    print(f"\nstatus line: {status}")
+    assert "inference on cpu" in status and "cuda" in status and "using cpu" in status
+    set_filter(obs, provider="auto")
+    wait_for(obs, near_colour((0, 255, 0), regions, photo))
 
 
 def test_scene_collection_switch_and_back(obs, photo, regions):
