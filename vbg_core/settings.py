@@ -182,5 +182,7 @@ def blur_sigma_px(sigma_720: float, frame_height: int) -> float:
 
 
 def blur_downscale(sigma_px: float) -> int:
-    """Integer factor by which the background is shrunk before blurring."""
-    return int(max(1, min(8, round(sigma_px / 3.0))))
+    """Integer factor by which the background is shrunk before blurring: the blur
+    then has a sigma of about 2 pixels there (coarser looked the same after the
+    bilinear upsampling and costs half as much as about 3)."""
+    return int(max(1, min(8, round(sigma_px / 2.0))))

@@ -279,9 +279,9 @@ def gaussian_params(sigma: float) -> dict:
 
 
 def readback_size(frame_size: Tuple[int, int], model_hw: Tuple[int, int]) -> Tuple[int, int]:
-    """The frame's size inside the model's input, aspect kept (Segmenter's letterbox
-    placement): reading back at this size makes the worker's mask exactly the
-    resolution `vbg render` uses for the same frame."""
+    """The frame's size fitted inside the model's input with its aspect kept (for a
+    16:9 source exactly the model's 256x144). The worker's Segmenter stretches it
+    into the model as `vbg render` does, and the mask comes back at this size."""
     (w, h), (mh, mw) = frame_size, model_hw
     scale = min(mw / w, mh / h)
     return max(1, round(w * scale)), max(1, round(h * scale))
