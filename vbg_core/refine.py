@@ -23,9 +23,9 @@ import numpy as np
 from .imaging import Workspace, in_bands, shrink
 from .settings import EDGE_EPS, EDGE_RADIUS, LUMA, Settings
 
-# Temporal smoothing: the weight of the new prediction is MIN_WEIGHT where nothing
-# moves (scaled by `smoothing`) and rises to 1 as the guide's luma changes by
-# MOTION_FULL (0..1 scale) at that pixel.
+# Temporal smoothing: where nothing moves, the new prediction's weight is
+# 1 - smoothing * (1 - MIN_WEIGHT_AT_FULL_SMOOTHING) (0.405 at the default 0.7); it
+# rises linearly to 1 as the frame's luma changes by MOTION_FULL (0..1 scale) there.
 MOTION_FULL = 0.06
 MIN_WEIGHT_AT_FULL_SMOOTHING = 0.15
 
