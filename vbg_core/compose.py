@@ -12,9 +12,10 @@ from typing import Optional, Tuple
 import cv2
 import numpy as np
 
-from .imaging import Workspace, in_bands, paste, shrink
+from .imaging import Workspace, fit_box, in_bands, paste, shrink
 from .media import read_image
 from .settings import Settings, blur_downscale, blur_sigma_px
+
 
 def load_image(path: str) -> np.ndarray:
     """Background image file -> RGB uint8, or MediaError naming the path and the problem."""
@@ -25,14 +26,11 @@ def fit_image(rgb_u8: np.ndarray, size: Tuple[int, int], fit: str) -> np.ndarray
     """Fit an image to (width, height): 'cover' scales to fill and crops the centre
     (never distorts), 'contain' fits inside with black bars, 'stretch' distorts."""
     width, height = size
-    ih, iw = rgb_u8.shape[:2]
     if fit == "stretch":
         return cv2.resize(rgb_u8, size, interpolation=cv2.INTER_AREA)
-    scale = (max if fit == "cover" else min)(width / iw, height / ih)
-    sw, sh = max(1, round(iw * scale)), max(1, round(ih * scale))
-    scaled = cv2.resize(rgb_u8, (sw, sh), interpolation=cv2.INTER_AREA)
+    sw, sh, y0, x0 = fit_box(rgb_u8.shape[:2], (height, width), fill=fit == "cover")
     canvas = np.zeros((height, width, 3), np.uint8)
-    paste(canvas, scaled, (height - sh) // 2, (width - sw) // 2)
+    paste(canvas, cv2.resize(rgb_u8, (sw, sh), interpolation=cv2.INTER_AREA), y0, x0)
     return canvas
 
 

@@ -42,8 +42,11 @@ def render_video(pipeline: Pipeline, source: str, target: str,
     """-> number of video frames written. Keeps resolution, frame timing and audio.
     `progress(total_frames, label)`: makes a tqdm-like bar (context manager, update())."""
     reader = VideoReader(source)
-    with (progress or _no_progress)(reader.frames, Path(source).name) as bar:
-        return _render(pipeline, reader, target, bar)
+    try:
+        with (progress or _no_progress)(reader.frames, Path(source).name) as bar:
+            return _render(pipeline, reader, target, bar)
+    finally:
+        reader.close()
 
 
 def _render(pipeline: Pipeline, reader: VideoReader, target: str, bar) -> int:
@@ -92,7 +95,6 @@ def _render(pipeline: Pipeline, reader: VideoReader, target: str, bar) -> int:
         processed.put(_END)
         writer_stage.join()
         writer.close()
-        reader.close()
     for stage in (reader_stage, writer_stage):
         if stage.error is not None:
             raise stage.error

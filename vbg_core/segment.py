@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 
 from .errors import ModelError
-from .imaging import paste, shrink
+from .imaging import fit_box, paste, shrink
 from .models import ModelSpec, get_model
 
 EP_NAMES = {
@@ -131,11 +131,8 @@ def _placement(frame_hw, model_hw, fit: str):
     by the square root of the aspect change and letterboxes the rest."""
     (h, w), (mh, mw) = frame_hw, model_hw
     if fit == "balanced":
-        squeeze = ((mw / mh) / (w / h)) ** 0.5     # >1: widen the frame
-        w = w * squeeze
-    scale = (max if fit == "crop" else min)(mw / w, mh / h)
-    cw, ch = max(1, round(w * scale)), max(1, round(h * scale))
-    return cw, ch, (mh - ch) // 2, (mw - cw) // 2
+        w = w * ((mw / mh) / (w / h)) ** 0.5      # widen (or narrow) half the way
+    return fit_box((h, w), model_hw, fill=fit == "crop")
 
 
 def fit_to_model(rgb_u8: np.ndarray, model_hw, fit: str) -> np.ndarray:
