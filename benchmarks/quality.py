@@ -31,8 +31,8 @@ def image_pairs(directory: Path):
             yield image.stem, media.read_image(str(image)), media.read_image(str(mask))[:, :, 0] > 127
 
 
-def ours_alpha(rgb_u8, segmenter, settings, state=None):
-    return refine(segmenter.predict(rgb_u8), rgb_u8, state, settings)
+def ours_alpha(rgb_u8, segmenter, settings, state=None, level=None):
+    return refine(segmenter.predict(rgb_u8), rgb_u8, state, settings, level=level)
 
 
 def score_images(directory: Path, settings: Settings) -> None:
@@ -48,6 +48,9 @@ def score_images(directory: Path, settings: Settings) -> None:
                 rows[key] = [_scores(ours_alpha(rgb, segmenter, settings.with_(model=model, edges=edges))[0] >= 128, truth)
                              for _, rgb, truth in pairs]
             if fit == "stretch":
+                settings_m = settings.with_(model=model)
+                rows["stretch + edges at 1/2"] = [_scores(ours_alpha(rgb, segmenter, settings_m, level=1)[0] >= 128, truth)
+                                                  for _, rgb, truth in pairs]
                 rows["raw (stretch, bilinear)"] = [_scores(naive_alpha(rgb, segmenter) >= 0.5, truth)
                                                    for _, rgb, truth in pairs]
         for key, scores in rows.items():

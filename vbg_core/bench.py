@@ -1,7 +1,9 @@
 """`vbg bench`: per-stage timings of the engine at 720p and 1080p on a real video.
 
-Frames are decoded beforehand (decode/encode excluded). For each frame: pre-process,
-inference, refine (temporal + soft threshold + guided upsampling), compose. The naive
+Frames are decoded beforehand (decode/encode excluded). For each frame, the Pipeline's
+own stages: pre-process, inference, refine (temporal + soft threshold + guided
+upsampling, while the background is made beside it), compose (waiting for the
+background, then the blend). The naive
 pipeline (stretch, bilinearly upsampled float mask, full-resolution float32
 compositing and full-resolution blur) is timed in the same run for a ratio.
 """
@@ -14,11 +16,8 @@ from typing import Dict, List
 import cv2
 import numpy as np
 
-from .compose import Compositor
-from .imaging import Workspace
 from .media import VideoReader
-from .pipeline import model_view
-from .refine import refine
+from .pipeline import Pipeline
 from .segment import Segmenter
 from .settings import Settings, blur_sigma_px
 
@@ -42,25 +41,16 @@ def load_frames(path: Path, count: int) -> List[np.ndarray]:
 
 
 def time_ours(frames, settings: Settings, segmenter: Segmenter) -> Dict[str, List[float]]:
-    compositor = Compositor(settings)
-    work = Workspace()
+    """The Pipeline itself, timed by its stage clock."""
+    pipeline = Pipeline(settings, segmenter)
     stages = {name: [] for name in STAGES}
-    state = None
     for index, rgb_u8 in enumerate(frames):
-        t0 = time.perf_counter()
-        small = model_view(rgb_u8, segmenter)
-        tensor = segmenter.preprocess(small)
-        t1 = time.perf_counter()
-        output = segmenter.infer(tensor)
-        t2 = time.perf_counter()
-        probs = segmenter.postprocess(output, small.shape[:2])
-        alpha_u8, state = refine(probs, rgb_u8, state, settings, small, work)
-        t3 = time.perf_counter()
-        compositor(rgb_u8, alpha_u8)
-        t4 = time.perf_counter()
+        marks = [("start", time.perf_counter())]
+        pipeline(rgb_u8, clock=lambda stage: marks.append((stage, time.perf_counter())))
         if index >= WARMUP:
-            for name, seconds in zip(STAGES, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t4 - t0)):
-                stages[name].append(seconds * 1000)
+            for (_, t0), (stage, t1) in zip(marks, marks[1:]):
+                stages[stage].append((t1 - t0) * 1000)
+            stages["total"].append((marks[-1][1] - marks[0][1]) * 1000)
     return stages
 
 

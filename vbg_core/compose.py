@@ -7,12 +7,13 @@ The blur blurs only the background: at reduced resolution, frame and weight
 into the background (no halo). Full-resolution work stays in uint8 OpenCV calls.
 """
 
-from typing import Optional, Tuple
+import math
+from typing import Optional, Tuple, Union
 
 import cv2
 import numpy as np
 
-from .imaging import Workspace, fit_box, in_bands, paste, shrink
+from .imaging import Pyramid, Workspace, fit_box, in_bands, paste, shrink
 from .media import read_image
 from .settings import Settings, blur_downscale, blur_sigma_px
 
@@ -34,18 +35,31 @@ def fit_image(rgb_u8: np.ndarray, size: Tuple[int, int], fit: str) -> np.ndarray
     return canvas
 
 
-def blur_background(rgb_u8: np.ndarray, alpha_u8: np.ndarray, sigma_720: float,
+def coverage(alpha: np.ndarray, size: Tuple[int, int]) -> np.ndarray:
+    """The person's alpha resized to (width, height), float32 0..1. `alpha`: float
+    0..1 at any size (the refined low-res alpha), or uint8 0..255 (area-averaged)."""
+    if alpha.dtype == np.uint8:
+        return shrink(alpha, *size).astype(np.float32) * np.float32(1 / 255)
+    return cv2.resize(alpha, size, interpolation=cv2.INTER_LINEAR)
+
+
+def blur_background(frame: Union[np.ndarray, Pyramid], alpha: np.ndarray, sigma_720: float,
                     work: Optional[Workspace] = None) -> np.ndarray:
-    """Mask-weighted blur of the background only, computed at reduced resolution."""
-    h, w = rgb_u8.shape[:2]
+    """Mask-weighted blur of the background only, computed at reduced resolution.
+    `frame`: the RGB uint8 frame or its Pyramid (whose halvings it then shares);
+    `alpha`: the person's alpha (see `coverage`): the weights are 1 - alpha there."""
+    frame = frame if isinstance(frame, Pyramid) else Pyramid(frame)
+    h, w = frame.image.shape[:2]
     sigma = blur_sigma_px(sigma_720, h)
     factor = blur_downscale(sigma)
     size = (max(1, w // factor), max(1, h // factor))
-    small = shrink(rgb_u8, *size).astype(np.float32)
-    weight = 1.0 - shrink(alpha_u8, *size).astype(np.float32) / 255.0
-    num = cv2.GaussianBlur(small * weight[:, :, None], (0, 0), sigma / factor)
-    den = cv2.GaussianBlur(weight, (0, 0), sigma / factor)
-    background = np.clip(num / np.maximum(den, 1e-3)[:, :, None], 0, 255).astype(np.uint8)
+    small = frame.shrink(*size).astype(np.float32)
+    weight = 1.0 - coverage(alpha, size)
+    # kernel radius 3 sigma, as the shader's (OpenCV's default 4 sigma adds 0.3 % of the weight)
+    ksize = (2 * math.ceil(3 * sigma / factor) + 1,) * 2
+    num = cv2.GaussianBlur(small * weight[:, :, None], ksize, sigma / factor)
+    den = cv2.GaussianBlur(weight, ksize, sigma / factor)
+    background = cv2.divide(num, cv2.merge((np.maximum(den, 1e-3),) * 3), dtype=cv2.CV_8U)
     dst = None if work is None else work.get("background", (h, w, 3), np.uint8)
     return cv2.resize(background, (w, h), dst=dst, interpolation=cv2.INTER_LINEAR)
 
@@ -89,13 +103,24 @@ class Compositor:
             self._cache = (size, background)
         return self._cache[1]
 
-    def __call__(self, rgb_u8: np.ndarray, alpha_u8: np.ndarray) -> np.ndarray:
-        """-> a new RGB uint8 (RGBA for transparent) array of the frame's size."""
-        mode = self.settings.mode
-        if mode == "transparent":
+    def background(self, frame: Union[np.ndarray, Pyramid], alpha: np.ndarray) -> Optional[np.ndarray]:
+        """The frame's background at its size (None for transparent). `alpha`: the
+        person's alpha at any size (see `coverage`); only the blur reads it."""
+        rgb_u8 = frame.image if isinstance(frame, Pyramid) else frame
+        if self.settings.mode == "blur":
+            return blur_background(frame, alpha, self.settings.blur, self._work)
+        if self.settings.mode == "transparent":
+            return None
+        return self._static_background((rgb_u8.shape[1], rgb_u8.shape[0]))
+
+    def __call__(self, frame: Union[np.ndarray, Pyramid], alpha_u8: np.ndarray,
+                 background: Optional[np.ndarray] = None) -> np.ndarray:
+        """-> a new RGB uint8 (RGBA for transparent) array of the frame's size.
+        `frame`: RGB uint8, or its Pyramid when the caller already made one;
+        `background`: from `self.background`, if the caller made it already."""
+        rgb_u8 = frame.image if isinstance(frame, Pyramid) else frame
+        if self.settings.mode == "transparent":
             return cv2.merge((rgb_u8, alpha_u8))
-        if mode == "blur":
-            background = blur_background(rgb_u8, alpha_u8, self.settings.blur, self._work)
-        else:
-            background = self._static_background((rgb_u8.shape[1], rgb_u8.shape[0]))
+        if background is None:
+            background = self.background(frame, alpha_u8)
         return blend(rgb_u8, background, alpha_u8, self._work)

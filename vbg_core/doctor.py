@@ -11,14 +11,13 @@ import platform
 import plistlib
 import re
 import shutil
-import subprocess
 import sys
 from dataclasses import asdict
 from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
 from . import obsconfig
-from .doctor_engine import FAIL, OK, WARN, Check, ENGINE_GROUPS, REPO, SCRIPT
+from .doctor_engine import FAIL, OK, WARN, Check, ENGINE_GROUPS, SCRIPT
 from .obspython import judge_python_path
 
 

@@ -9,7 +9,7 @@ is copied packet for packet (no re-encode, no loss).
 import os
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, List, Optional
+from typing import Iterator, List
 
 import cv2
 import numpy as np

@@ -7,7 +7,6 @@ session really runs on (read back from onnxruntime, not what was asked for), and
 
 from typing import List, Tuple
 
-import cv2
 import numpy as np
 
 from .errors import ModelError
