@@ -183,7 +183,7 @@ class VbgFilter:
             gpu.guided(small, lo)
         params = {"image": frame}
         if view.mode == "blur":
-            params["bg"] = gpu.blur(frame, size, view.settings.blur, guided)
+            params["bg"] = gpu.blur(frame, size, view.settings.blur)
         elif view.mode == "image":
             image = view.image
             params["bg"] = image.texture()

@@ -233,14 +233,13 @@ class Gpu:
         self.common["coef"] = coef
         return coef
 
-    def blur(self, frame, frame_size, sigma_720: float, guided: bool):
+    def blur(self, frame, frame_size, sigma_720: float):
         """Mask-weighted background blur at reduced resolution -> texture."""
         w, h = frame_size
         sigma = blur_sigma_px(sigma_720, h)
         factor = blur_downscale(sigma)
         size = (max(1, w // factor), max(1, h // factor))
-        prep = self.downsample("blur_prep", frame, frame_size, size, L.GS_RGBA,
-                               "BlurPrepGuided" if guided else "BlurPrepPlain")
+        prep = self.downsample("blur_prep", frame, frame_size, size, L.GS_RGBA, "BlurPrep")
         params = dict(gaussian_params(sigma / factor), blur_size=(float(size[0]), float(size[1])))
         texture = prep
         # 8-bit textures throughout: llvmpipe filters them on a much faster path than
