@@ -229,7 +229,7 @@ class Gpu:
         sums = self.pass_into("guided_h", L.GS_RGBA32F, lo_size, "GuidedH", {"guide": guide})
         ab = self.pass_into("guided_v", L.GS_RGBA32F, lo_size, "GuidedV", {"image": sums, "blur_step": along_y})
         ab_x = self.pass_into("box_h", L.GS_RGBA32F, lo_size, "Box", {"image": ab, "blur_step": along_x})
-        coef = self.pass_into("box_v", L.GS_RGBA16F, lo_size, "Box", {"image": ab_x, "blur_step": along_y})
+        coef = self.pass_into("box_v", L.GS_RGBA32F, lo_size, "Box", {"image": ab_x, "blur_step": along_y})
         self.common["coef"] = coef
         return coef
 
