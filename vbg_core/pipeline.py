@@ -6,7 +6,7 @@ import numpy as np
 
 from .compose import Compositor
 from .imaging import Pyramid, Workspace, aside
-from .refine import RefineState, guide_level, refine_lowres, upsample
+from .refine import RefineState, refine_lowres, upsample
 from .segment import Segmenter
 from .settings import Settings
 
@@ -65,8 +65,7 @@ class Pipeline:
         return alpha_lo
 
     def _upsample(self, frame: Pyramid, alpha_lo: np.ndarray) -> np.ndarray:
-        return upsample(alpha_lo, frame, self.settings.edges, self.state.luma_f32, self._work,
-                        guide_level(frame.image.shape[:2]))
+        return upsample(alpha_lo, frame, self.settings.edges, self.state.luma_f32, self._work)
 
 
 def model_view(frame: Pyramid, segmenter: Segmenter) -> Optional[np.ndarray]:

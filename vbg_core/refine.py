@@ -97,9 +97,10 @@ def guided_coefficients(alpha_lo: np.ndarray, luma_lo: np.ndarray,
 
 def upsample(alpha_lo: np.ndarray, frame: Union[np.ndarray, Pyramid], edges: bool = True,
              luma_lo: Optional[np.ndarray] = None, work: Optional[Workspace] = None,
-             level: int = 0) -> np.ndarray:
+             level: Optional[int] = None) -> np.ndarray:
     """Low-res alpha -> uint8 alpha at the frame's size, guided by the frame if edges.
-    The guided filter is applied on `frame.level(level)` (0: the frame itself)
+    The guided filter is applied on `frame.level(level)` (0: the frame itself;
+    default: `guide_level` of the frame's size)
     and the result bilinearly resized to the frame. `luma_lo`: the frame's luma at
     alpha's size, if already computed; `work`: scratch arrays reused between frames
     (the returned alpha is one of them)."""
@@ -114,6 +115,7 @@ def upsample(alpha_lo: np.ndarray, frame: Union[np.ndarray, Pyramid], edges: boo
     if luma_lo is None:
         luma_lo = luma_f32(frame.image, alpha_lo.shape)
     mean_a, mean_b = guided_coefficients(alpha_lo, luma_lo)
+    level = guide_level((h, w)) if level is None else level
     guide = frame.level(level)
     gh, gw = guide.shape[:2]
     # In 0..255 units: alpha = a * gray_u8 + 255 * b, saturated to uint8 by cv2.add.
@@ -147,9 +149,8 @@ def refine(probs_f32: np.ndarray, frame: Union[np.ndarray, Pyramid], state: Opti
            level: Optional[int] = None) -> Tuple[np.ndarray, RefineState]:
     """All three steps: -> (alpha_u8 at the frame's size, state). `frame`: the frame,
     or its Pyramid when the caller already made one (then shared with the caller);
-    `level`: the guide's halvings (default: guide_level)."""
+    `level`: the guide's halvings (default: see `upsample`)."""
     frame = frame if isinstance(frame, Pyramid) else Pyramid(frame)
     h, w = probs_f32.shape
     alpha_lo, state = refine_lowres(probs_f32, frame.shrink(w, h), state, settings)
-    level = guide_level(frame.image.shape[:2]) if level is None else level
     return upsample(alpha_lo, frame, settings.edges, state.luma_f32, work, level), state
