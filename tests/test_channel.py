@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 import pytest
 
-from vbg_core.channel import FRAME_CAP, Channel
+from vbg_core.channel import FRAME_CAP, Channel, split_mask
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKER_SETTINGS = {"model": "landscape", "provider": "cpu", "threads": 1, "edge_refine": True,
@@ -45,7 +45,7 @@ def test_attach_checks_magic_and_version(channel):
     assert other.obs_pid == os.getpid()
     other.close()
     channel.shm.buf[0:4] = b"NOPE"
-    with pytest.raises(ValueError, match="not a version-1 obs-vbg channel"):
+    with pytest.raises(ValueError, match="not a version-2 obs-vbg channel"):
         Channel.attach(channel.name)
 
 
@@ -120,7 +120,8 @@ def test_worker_round_trip_on_a_real_photo(channel, portrait):
     finally:
         worker.terminate()
         worker.wait(timeout=10)
-    mask = np.frombuffer(slot.data, np.uint8).reshape(144, -1)[:, :115] > 127
+    mask_bytes, regions = split_mask(slot)
+    mask = np.frombuffer(mask_bytes, np.uint8).reshape(144, -1)[:, :115] > 127
     truth_small = cv2.resize(truth.astype(np.uint8), (115, 144), interpolation=cv2.INTER_NEAREST) > 0
     iou = (mask & truth_small).sum() / (mask | truth_small).sum()
     print(f"\nworker round trip: median {1000 * np.median(latencies):.1f} ms, IoU {iou:.3f}, {stats}")

@@ -10,7 +10,9 @@ Layout (little-endian, every region 64-byte aligned):
     settings mailbox   OBS -> worker   JSON of the filter's settings
     frames   mailbox   OBS -> worker   RGBA uint8, small (model-sized) frames
     stats    mailbox   worker -> OBS   JSON: provider, inference ms, mask rate, error
-    masks    mailbox   worker -> OBS   uint8 alpha (255 = person), frame's size
+    masks    mailbox   worker -> OBS   uint8 alpha (255 = person), frame's size, rows
+                                    padded to 4 bytes; then the mask's regions
+                                    (REGIONS below, made by vbg_core/regions.py)
 
 A mailbox is `SLOTS` slots plus the index of the newest one. Each slot is a 64-byte
 slot header (sequence, frame id, timestamp, width, height, byte count) then its data.
@@ -27,21 +29,39 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing import shared_memory
-from typing import Optional
+from typing import Optional, Tuple
 
 MAGIC = b"VBGC"
-VERSION = 1
+VERSION = 2                         # 2: masks carry their regions
 ALIGN = 64
 SLOTS = 3
 MAX_SIDE = 256                      # the long side of frames and masks
 FRAME_CAP = MAX_SIDE * MAX_SIDE * 4
-MASK_CAP = MAX_SIDE * MAX_SIDE
 JSON_CAP = 4096
+
+# The regions after a mask: where its full-resolution alpha is certainly 0
+# (background), certainly 1 (person), or must be computed (edge), as rectangles in
+# the frame's unit square, each two triangles ready for a vertex buffer. A header of
+# rectangle counts per class, then every vertex's position (x, y, 0, 0: libobs'
+# 16-byte vec3) and then every vertex's uv (x, y), classes in REGION_CLASSES order.
+# An empty region list (too many rectangles, or none made) means "compute everywhere".
+REGION_CLASSES = ("background", "person", "edge")
+REGION_HEADER = struct.Struct("<III")
+REGION_VERTICES = 6                 # per rectangle
+REGION_VERTEX_BYTES = 16 + 8        # position + uv
+MAX_RECTS = 512
+MASK_CAP = MAX_SIDE * MAX_SIDE + REGION_HEADER.size + MAX_RECTS * REGION_VERTICES * REGION_VERTEX_BYTES
 
 _HEADER = struct.Struct("<4sIIIdd")          # magic, version, obs pid, worker pid, beats
 _SLOT = struct.Struct("<QQdIII")             # seq, frame id, stamp, w, h, nbytes
 _INDEX = struct.Struct("<Q")
 _POSIX = shared_memory._USE_POSIX
+
+
+def split_mask(slot: "Slot") -> Tuple[bytes, bytes]:
+    """A masks-mailbox message -> (the mask, rows padded to 4 bytes; its regions)."""
+    size = (slot.width + 3) // 4 * 4 * slot.height
+    return slot.data[:size], slot.data[size:]
 
 
 def _align(n: int) -> int:

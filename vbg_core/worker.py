@@ -16,6 +16,7 @@ from typing import Optional
 import cv2
 import numpy as np
 
+from . import regions
 from .channel import Channel, unlink
 from .errors import VbgError
 from .refine import refine_lowres
@@ -130,8 +131,9 @@ class Worker:
         if probs.shape != rgb.shape[:2]:
             probs = cv2.resize(probs, (slot.width, slot.height), interpolation=cv2.INTER_LINEAR)
         alpha, self.state = refine_lowres(probs, rgb, self.state, self.settings)
-        mask = pad_rows(np.clip(alpha * 255.0 + 0.5, 0, 255).astype(np.uint8))
-        self.channel.masks.write(mask.tobytes(), slot.width, slot.height, slot.frame_id)
+        mask = np.clip(alpha * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        message = pad_rows(mask).tobytes() + regions.pack(mask)
+        self.channel.masks.write(message, slot.width, slot.height, slot.frame_id)
         self.mask_times.append(time.monotonic())
 
     def publish_stats(self, force: bool = False, state: str = "") -> None:

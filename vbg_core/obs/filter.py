@@ -12,7 +12,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Optional
 
-from ..channel import Channel
+from ..channel import Channel, split_mask
 from ..errors import SettingsError
 from ..models import get_model
 from ..settings import Settings
@@ -163,7 +163,8 @@ class VbgFilter:
         worker is ready to draw with."""
         slot = self.channel.masks.read(self.mask_id)
         if slot is not None and slot.height:
-            self.gpu.upload_mask(slot.data, slot.width, slot.height)
+            mask, regions = split_mask(slot)
+            self.gpu.upload_mask(mask, slot.width, slot.height, regions)
             self.mask_id, self.mask_stamp = slot.frame_id, slot.stamp
             self.mask_size = (slot.width, slot.height)
         alive_since = self.worker.alive_since
@@ -183,15 +184,14 @@ class VbgFilter:
             gpu.guided(small, lo)
         params = {"image": frame}
         if view.mode == "blur":
-            params["bg"] = gpu.blur(frame, size, view.settings.blur)
+            params["bg"] = gpu.blur(small, lo, size, view.settings.blur)
         elif view.mode == "image":
             image = view.image
             params["bg"] = image.texture()
             params["bg_xform"] = fit_xform(size, (image.head.cx, image.head.cy), view.settings.image_fit)
         elif view.mode == "color":
             params["color"] = tuple(c / 255.0 for c in view.settings.color) + (1.0,)
-        technique = view.mode.capitalize() + ("Guided" if guided else "Plain")
-        gpu.technique(technique, size, params, frame)
+        gpu.composite(view.mode, guided, size, params, frame)
 
     def free_garbage(self) -> None:
         while self.garbage:

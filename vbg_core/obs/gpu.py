@@ -11,8 +11,9 @@ import ctypes
 import math
 import os
 from ctypes import byref, c_char_p, c_uint32, c_void_p
-from typing import Callable, Tuple
+from typing import Callable, Optional, Tuple
 
+from ..channel import MAX_RECTS, REGION_CLASSES, REGION_HEADER, REGION_VERTEX_BYTES, REGION_VERTICES
 from ..settings import EDGE_EPS, EDGE_RADIUS, LUMA, blur_downscale, blur_sigma_px
 from . import libobs as L
 
@@ -49,6 +50,66 @@ class ImageFile:
         self.lib.gs_image_file_free(self.buffer)
 
 
+class Regions:
+    """The mask's regions (vbg_core/regions.py) in one dynamic vertex buffer: unit
+    square rectangles, grouped by class, drawn scaled to the frame."""
+    CAPACITY = MAX_RECTS * REGION_VERTICES
+
+    def __init__(self, lib):
+        self.lib = lib
+        self.ranges = None              # class -> (first vertex, vertex count); None: no regions
+        data = ctypes.cast(self._alloc(ctypes.sizeof(L.VbData)), ctypes.POINTER(L.VbData))
+        data.contents.num = self.CAPACITY
+        data.contents.points = self._alloc(self.CAPACITY * 16)
+        data.contents.num_tex = 1
+        data.contents.tvarray = ctypes.cast(self._alloc(ctypes.sizeof(L.TVertArray)),
+                                            ctypes.POINTER(L.TVertArray))
+        data.contents.tvarray[0].width = 2
+        data.contents.tvarray[0].array = self._alloc(self.CAPACITY * 8)
+        # the buffer owns `data` and its arrays from here on, and frees them with itself
+        self.vb = L.check(lib.gs_vertexbuffer_create(data, L.GS_DYNAMIC), "creating the region vertex buffer")
+
+    def _alloc(self, size: int) -> int:
+        memory = L.check(self.lib.bmalloc(size), "bmalloc")
+        ctypes.memset(memory, 0, size)
+        return memory
+
+    def load(self, payload: bytes) -> None:
+        """One mask's regions (the channel's format); an empty or malformed list
+        means "no regions": the composite then covers the frame in one draw."""
+        self.ranges = None
+        if len(payload) < REGION_HEADER.size:
+            return
+        counts = [c * REGION_VERTICES for c in REGION_HEADER.unpack_from(payload)]
+        total = sum(counts)
+        if not total or total > self.CAPACITY or \
+                len(payload) != REGION_HEADER.size + total * REGION_VERTEX_BYTES:
+            return
+        data = self.lib.gs_vertexbuffer_get_data(self.vb).contents
+        points_at = REGION_HEADER.size
+        uvs_at = points_at + total * 16
+        ctypes.memmove(data.points, payload[points_at:uvs_at], total * 16)
+        ctypes.memmove(data.tvarray[0].array, payload[uvs_at:], total * 8)
+        self.lib.gs_vertexbuffer_flush(self.vb)
+        starts = [sum(counts[:i]) for i in range(len(counts))]
+        self.ranges = dict(zip(REGION_CLASSES, zip(starts, counts)))
+
+    def draw(self, name: str, size: Tuple[int, int]) -> None:
+        """Draw class `name`'s rectangles over a frame of `size` (inside an effect pass)."""
+        lib, (start, count) = self.lib, self.ranges[name]
+        lib.gs_matrix_push()
+        lib.gs_matrix_scale3f(float(size[0]), float(size[1]), 1.0)
+        lib.gs_load_vertexbuffer(self.vb)
+        lib.gs_load_indexbuffer(None)
+        lib.gs_draw(L.GS_TRIS, start, count)
+        lib.gs_load_vertexbuffer(None)
+        lib.gs_matrix_pop()
+
+    def free(self) -> None:
+        self.lib.gs_vertexbuffer_destroy(self.vb)
+        self.ranges = None
+
+
 def fit_xform(frame_wh: Tuple[int, int], image_wh: Tuple[int, int], fit: str):
     """uv of the frame -> uv of the image, as (scale_u, scale_v, offset_u, offset_v);
     same placement as compose.fit_image (integer centring, black bars outside)."""
@@ -81,6 +142,7 @@ class Gpu:
         self.mask_tex = None
         self.mask_size = None               # (padded width, height) of mask_tex
         self.mask_width = 0                 # real mask width
+        self.regions = None                 # Regions of the mask, made with it
         self.common = {"luma_w": LUMA}
 
     # ---- parameters (libobs clears every value when a technique ends: set them
@@ -124,13 +186,17 @@ class Gpu:
             lib.gs_texrender_end(target)
         return lib.gs_texrender_get_texture(target)
 
-    def technique(self, name: str, size: Tuple[int, int], params: dict, texture=None) -> None:
-        """Draw a w x h sprite with one technique of vbg.effect and these parameters
-        (plus `self.common`, the mask's parameters of this frame)."""
+    def technique(self, name: str, size: Tuple[int, int], params: dict, texture=None,
+                  draw: Optional[Callable[[], None]] = None) -> None:
+        """Draw a w x h sprite (or `draw()`) with one technique of vbg.effect and these
+        parameters (plus `self.common`, the mask's parameters of this frame)."""
         for key, value in dict(self.common, **params).items():
             self._set(key, value)
         while self.lib.gs_effect_loop(self.effect, name.encode()):
-            self.lib.gs_draw_sprite(texture, 0, size[0], size[1])
+            if draw is None:
+                self.lib.gs_draw_sprite(texture, 0, size[0], size[1])
+            else:
+                draw()
 
     def pass_into(self, name: str, fmt: int, size: Tuple[int, int], technique: str, params: dict):
         """One low-resolution pass into the texrender `name`; -> its texture."""
@@ -200,8 +266,12 @@ class Gpu:
             raw = b"".join(raw[y * linesize.value:y * linesize.value + w * 4] for y in range(h))
         sink(raw, w, h, frame_id)
 
-    def upload_mask(self, data: bytes, width: int, height: int) -> None:
-        """One R8 mask (rows padded to a multiple of 4 bytes) into the reused texture."""
+    def upload_mask(self, data: bytes, width: int, height: int, regions: bytes = b"") -> None:
+        """One R8 mask (rows padded to a multiple of 4 bytes) into the reused texture,
+        and its regions (channel format) into the reused vertex buffer."""
+        if self.regions is None:
+            self.regions = Regions(self.lib)
+        self.regions.load(regions)
         lib, stride = self.lib, len(data) // height
         if self.mask_size != (stride, height):
             if self.mask_tex:
@@ -233,13 +303,30 @@ class Gpu:
         self.common["coef"] = coef
         return coef
 
-    def blur(self, frame, frame_size, sigma_720: float):
-        """Mask-weighted background blur at reduced resolution -> texture."""
+    def composite(self, mode: str, guided: bool, size: Tuple[int, int], params: dict, frame) -> None:
+        """The full-resolution pass of `mode` (colour, image, blur, transparent). With
+        the mask's regions: the person's and the background's rectangles with the
+        techniques that skip the alpha, the edges' with the full one."""
+        edges = mode.capitalize() + ("Guided" if guided else "Plain")
+        regions = self.regions
+        if regions is None or regions.ranges is None:
+            self.technique(edges, size, params, frame)
+            return
+        for name, technique in zip(REGION_CLASSES, (mode.capitalize() + "Back", "Person", edges)):
+            if regions.ranges[name][1]:
+                self.technique(technique, size, params, draw=lambda name=name: regions.draw(name, size))
+
+    def blur(self, small, small_size, frame_size, sigma_720: float):
+        """Mask-weighted background blur at reduced resolution -> texture. It starts
+        from `small`, the frame's area average at mask size (already made for the
+        worker), not from the frame: reading every full-resolution texel again cost
+        more than the rest of the blur, and a blur of sigma >= 6 px at 720p keeps
+        nothing that 5 px cells lose."""
         w, h = frame_size
         sigma = blur_sigma_px(sigma_720, h)
         factor = blur_downscale(sigma)
         size = (max(1, w // factor), max(1, h // factor))
-        prep = self.downsample("blur_prep", frame, frame_size, size, L.GS_RGBA, "BlurPrep")
+        prep = self.downsample("blur_prep", small, small_size, size, L.GS_RGBA, "BlurPrep")
         params = dict(gaussian_params(sigma / factor), blur_size=(float(size[0]), float(size[1])))
         texture = prep
         # 8-bit textures throughout: llvmpipe filters them on a much faster path than
@@ -264,6 +351,9 @@ class Gpu:
         if self.mask_tex:
             self.lib.gs_texture_destroy(self.mask_tex)
             self.mask_tex = None
+        if self.regions is not None:
+            self.regions.free()
+            self.regions = None
         if self.effect:
             self.lib.gs_effect_destroy(self.effect)
             self.effect = None

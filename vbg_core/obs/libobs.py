@@ -20,6 +20,7 @@ OBS_NO_DIRECT_RENDERING, OBS_ALLOW_DIRECT_RENDERING = 0, 1
 OBS_EFFECT_DEFAULT = 0
 GS_R8, GS_RGBA, GS_RGBA16F, GS_RGBA32F = 2, 3, 9, 10
 GS_ZS_NONE = 0
+GS_TRIS = 3
 GS_DYNAMIC = 1 << 1
 GS_CLEAR_COLOR = 1 << 0
 GS_BLEND_ZERO, GS_BLEND_ONE = 0, 1
@@ -69,6 +70,18 @@ class ImageFileHead(Structure):
     """Leading fields of `struct gs_image_file`; the struct lives in a larger buffer."""
     _fields_ = [("texture", c_void_p), ("format", c_int), ("cx", c_uint32), ("cy", c_uint32),
                 ("is_animated_gif", c_bool), ("frame_updated", c_bool), ("loaded", c_bool)]
+
+
+class TVertArray(Structure):
+    _fields_ = [("width", c_size_t), ("array", c_void_p)]
+
+
+class VbData(Structure):
+    """`struct gs_vb_data`: a vertex buffer's arrays (allocated with bmalloc; the
+    buffer owns and frees them)."""
+    _fields_ = [("num", c_size_t), ("points", c_void_p), ("normals", c_void_p),
+                ("tangents", c_void_p), ("colors", c_void_p),
+                ("num_tex", c_size_t), ("tvarray", POINTER(TVertArray))]
 
 
 IMAGE_FILE_BYTES = 1 << 16       # sizeof(struct gs_image_file) is 41312 bytes in libobs 29 (x86-64)
@@ -142,6 +155,17 @@ SIGNATURES = {
     "gs_effect_set_vec4": ([P, POINTER(Vec4)], None),
     "gs_effect_loop": ([P, c_char_p], c_bool),
     "gs_draw_sprite": ([P, c_uint32, c_uint32, c_uint32], None),
+    "bmalloc": ([c_size_t], P),
+    "gs_vertexbuffer_create": ([P, c_uint32], P),
+    "gs_vertexbuffer_destroy": ([P], None),
+    "gs_vertexbuffer_flush": ([P], None),
+    "gs_vertexbuffer_get_data": ([P], POINTER(VbData)),
+    "gs_load_vertexbuffer": ([P], None),
+    "gs_load_indexbuffer": ([P], None),
+    "gs_draw": ([c_int, c_uint32, c_uint32], None),
+    "gs_matrix_push": ([], None),
+    "gs_matrix_pop": ([], None),
+    "gs_matrix_scale3f": ([c_float, c_float, c_float], None),
     "gs_clear": ([c_uint32, POINTER(Vec4), c_float, c_uint8], None),
     "gs_ortho": ([c_float] * 6, None),
     "gs_blend_state_push": ([], None),
