@@ -24,6 +24,7 @@ class Pyramid:
 
     def __init__(self, image: np.ndarray):
         self._levels = [image]
+        self._grays = {}
         self._lock = threading.Lock()       # the blur may ask from another thread
 
     @property
@@ -36,6 +37,14 @@ class Pyramid:
             while len(self._levels) <= k:
                 self._levels.append(halve(self._levels[-1]))
             return self._levels[k]
+
+    def gray(self, k: int) -> np.ndarray:
+        """The luma (uint8, OpenCV's RGB2GRAY) of the frame halved k times."""
+        image = self.level(k)
+        with self._lock:
+            if k not in self._grays:
+                self._grays[k] = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+            return self._grays[k]
 
     def coarsest_level(self, width: int, height: int) -> int:
         """The most halvings that keep the frame at least (width, height)."""

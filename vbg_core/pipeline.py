@@ -6,7 +6,7 @@ import numpy as np
 
 from .compose import Compositor
 from .imaging import Pyramid, Workspace, aside
-from .refine import RefineState, refine_lowres, upsample
+from .refine import RefineState, guide_level, refine_lowres, upsample
 from .segment import Segmenter
 from .settings import Settings
 
@@ -57,6 +57,8 @@ class Pipeline:
         small = model_view(frame, segmenter)
         tensor = segmenter.preprocess(frame.image if small is None else small)
         clock("pre-process")
+        if self.settings.edges:         # the guide's luma, on the other core meanwhile
+            aside(frame.gray, guide_level(frame.image.shape[:2]))
         output = segmenter.infer(tensor)
         clock("inference")
         probs = segmenter.postprocess(output, frame.image.shape[:2])

@@ -116,18 +116,16 @@ def upsample(alpha_lo: np.ndarray, frame: Union[np.ndarray, Pyramid], edges: boo
         luma_lo = luma_f32(frame.image, alpha_lo.shape)
     mean_a, mean_b = guided_coefficients(alpha_lo, luma_lo)
     level = guide_level((h, w)) if level is None else level
-    guide = frame.level(level)
-    gh, gw = guide.shape[:2]
+    gray_u8 = frame.gray(level)         # the guide (made beside inference by Pipeline)
+    gh, gw = gray_u8.shape
     # In 0..255 units: alpha = a * gray_u8 + 255 * b, saturated to uint8 by cv2.add.
     a_up = cv2.resize(mean_a, (gw, gh), dst=work.get("a", (gh, gw), np.float32),
                       interpolation=cv2.INTER_LINEAR)
     b_up = cv2.resize(mean_b * np.float32(255), (gw, gh), dst=work.get("b", (gh, gw), np.float32),
                       interpolation=cv2.INTER_LINEAR)
-    gray_u8 = work.get("gray", (gh, gw), np.uint8)
     guided_u8 = alpha_u8 if level == 0 else work.get("guided", (gh, gw), np.uint8)
 
     def band(rows: slice) -> None:
-        cv2.cvtColor(guide[rows], cv2.COLOR_RGB2GRAY, dst=gray_u8[rows])
         product = cv2.multiply(gray_u8[rows], a_up[rows], dst=a_up[rows], dtype=cv2.CV_32F)
         cv2.add(product, b_up[rows], dst=guided_u8[rows], dtype=cv2.CV_8U)
     in_bands(band, gh)
