@@ -61,6 +61,7 @@ class VbgFilter:
         self.mask_stamp = 0.0
         self.mask_size = (0, 0)
         self.ages = deque(maxlen=600)
+        self.by_regions = deque(maxlen=600)     # per drawn frame: were the mask's regions used
         self.stats = {}
         self.update_lock = threading.Lock()
         self.update(data)
@@ -191,7 +192,7 @@ class VbgFilter:
             params["bg_xform"] = fit_xform(size, (image.head.cx, image.head.cy), view.settings.image_fit)
         elif view.mode == "color":
             params["color"] = tuple(c / 255.0 for c in view.settings.color) + (1.0,)
-        gpu.composite(view.mode, guided, size, params, frame)
+        self.by_regions.append(gpu.composite(view.mode, guided, size, params, frame))
 
     def free_garbage(self) -> None:
         while self.garbage:
@@ -229,7 +230,8 @@ class VbgFilter:
         if not ages:
             return "no masks drawn yet"
         return (f"mask age median {ages[len(ages) // 2]} frames, p90 {ages[int(len(ages) * 0.9)]} "
-                f"over the last {len(ages)} frames")
+                f"over the last {len(ages)} frames, drawn by regions in "
+                f"{100 * sum(self.by_regions) / max(1, len(self.by_regions)):.0f} %")
 
     # ---- teardown ----
     def free_gpu(self) -> None:

@@ -244,18 +244,20 @@ class Gpu:
         self.common["coef"] = coef
         return coef
 
-    def composite(self, mode: str, guided: bool, size: Tuple[int, int], params: dict, frame) -> None:
+    def composite(self, mode: str, guided: bool, size: Tuple[int, int], params: dict, frame) -> bool:
         """The full-resolution pass of `mode` (colour, image, blur, transparent). With
         the mask's regions: the person's and the background's rectangles with the
-        techniques that skip the alpha, the edges' with the full one."""
+        techniques that skip the alpha, the edges' with the full one. -> whether the
+        regions were used."""
         edges = mode.capitalize() + ("Guided" if guided else "Plain")
         regions = self.regions
         if regions is None or regions.ranges is None:
             self.technique(edges, size, params, frame)
-            return
+            return False
         for name, technique in zip(REGION_CLASSES, (mode.capitalize() + "Back", "Person", edges)):
             if regions.ranges[name][1]:
                 self.technique(technique, size, params, draw=lambda name=name: regions.draw(name, size))
+        return True
 
     def blur(self, small, small_size, frame_size, sigma_720: float):
         """Mask-weighted background blur at reduced resolution -> texture. It starts
