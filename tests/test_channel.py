@@ -121,6 +121,7 @@ def test_worker_round_trip_on_a_real_photo(channel, portrait):
         worker.terminate()
         worker.wait(timeout=10)
     mask_bytes, regions = split_mask(slot)
+    assert regions, "the mask carries its regions"
     mask = np.frombuffer(mask_bytes, np.uint8).reshape(144, -1)[:, :115] > 127
     truth_small = cv2.resize(truth.astype(np.uint8), (115, 144), interpolation=cv2.INTER_NEAREST) > 0
     iou = (mask & truth_small).sum() / (mask | truth_small).sum()

@@ -44,6 +44,11 @@ def pad_rows(mask_u8: np.ndarray) -> np.ndarray:
     return np.pad(mask_u8, ((0, 0), (0, pad)), mode="edge") if pad else mask_u8
 
 
+def quantize(alpha_f32: np.ndarray) -> np.ndarray:
+    """Alpha 0..1 -> the uint8 mask the worker sends (255 = person), rounded."""
+    return np.clip(alpha_f32 * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
 class Worker:
     def __init__(self, channel: Channel, parent_pid: int):
         self.channel, self.parent_pid = channel, parent_pid
@@ -131,7 +136,7 @@ class Worker:
         if probs.shape != rgb.shape[:2]:
             probs = cv2.resize(probs, (slot.width, slot.height), interpolation=cv2.INTER_LINEAR)
         alpha, self.state = refine_lowres(probs, rgb, self.state, self.settings)
-        mask = np.clip(alpha * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        mask = quantize(alpha)
         message = pad_rows(mask).tobytes() + regions.pack(mask)
         self.channel.masks.write(message, slot.width, slot.height, slot.frame_id)
         self.mask_times.append(time.monotonic())
