@@ -13,10 +13,10 @@ from statistics import mean
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from vbg_core import metrics  # noqa: E402
-from vbg_core.refine import refine  # noqa: E402
-from vbg_core.segment import FITS, Segmenter  # noqa: E402
-from vbg_core.settings import Settings  # noqa: E402
+from vbg_core.engine import metrics  # noqa: E402
+from vbg_core.engine.refine import refine  # noqa: E402
+from vbg_core.engine.segment import FITS, Segmenter  # noqa: E402
+from vbg_core.shared.settings import Settings  # noqa: E402
 
 from quality import image_pairs  # noqa: E402
 

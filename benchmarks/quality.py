@@ -17,18 +17,18 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from vbg_core import media, metrics  # noqa: E402
-from vbg_core.bench import naive_alpha  # noqa: E402
-from vbg_core.refine import refine  # noqa: E402
-from vbg_core.segment import FITS, Segmenter  # noqa: E402
-from vbg_core.settings import Settings  # noqa: E402
+from vbg_core.engine import images, metrics  # noqa: E402
+from vbg_core.cli.bench import naive_alpha  # noqa: E402
+from vbg_core.engine.refine import refine  # noqa: E402
+from vbg_core.engine.segment import FITS, Segmenter  # noqa: E402
+from vbg_core.shared.settings import Settings  # noqa: E402
 
 
 def image_pairs(directory: Path):
     for image in sorted(directory.glob("*.jpg")):
         mask = image.with_name(image.stem + "_mask.png")
         if mask.exists():
-            yield image.stem, media.read_image(str(image)), media.read_image(str(mask))[:, :, 0] > 127
+            yield image.stem, images.read_image(str(image)), images.read_image(str(mask))[:, :, 0] > 127
 
 
 def ours_alpha(rgb_u8, segmenter, settings, state=None, level=None):

@@ -150,7 +150,7 @@ function Write-PythonFile {
 function Register-WithObs {
     if ($NoRegister) { Say 'OBS registration: skipped (-NoRegister)'; return }
     $script = Join-Path $Repo 'obs_vbg.py'
-    & $VenvPython -m vbg_core.obsconfig register --script $script | ForEach-Object { Say "OBS: $_" }
+    & $VenvPython -m vbg_core.setup register --script $script | ForEach-Object { Say "OBS: $_" }
     if ($LASTEXITCODE -ne 0) { Fail 'OBS registration failed' }
 }
 
@@ -175,7 +175,7 @@ Install-Packages $extras
 Write-PythonFile
 Say "checking the worker's packages, onnxruntime and that the shipped models load and run"
 Remove-Item Env:VBG_PYTHON -ErrorAction SilentlyContinue
-Invoke-Native $VenvPython @('-m', 'vbg_core.doctor', '--only', 'worker,onnxruntime,models') 'the environment check'
+Invoke-Native $VenvPython @('-m', 'vbg_core.cli.doctor', '--only', 'worker,onnxruntime,models') 'the environment check'
 Register-WithObs
 Invoke-Selftest
 Say ("done in {0:N0} s. Check everything with: {1}" -f ((Get-Date) - $Started).TotalSeconds, (Join-Path $Venv 'Scripts\vbg.exe doctor'))

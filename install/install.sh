@@ -178,7 +178,7 @@ merge_extras() {   # merge_extras OLD NEW: NEW plus OLD's extras that are not an
 
 verify_environment() {
     say "checking the worker's packages, onnxruntime and that the shipped models load and run"
-    env -u VBG_PYTHON "$VENV/bin/python" -m vbg_core.doctor --only worker,onnxruntime,models \
+    env -u VBG_PYTHON "$VENV/bin/python" -m vbg_core.cli.doctor --only worker,onnxruntime,models \
         || die "the environment is not usable yet: see the FAIL lines above and their fix"
 }
 
@@ -195,7 +195,7 @@ write_python_file() {
 register_with_obs() {
     [ "$REGISTER" = 1 ] || { say "OBS registration: skipped (--no-register)"; return 0; }
     [ -f "$REPO/obs_vbg.py" ] || { say "OBS registration: skipped, $REPO/obs_vbg.py is missing"; return 0; }
-    "$VENV/bin/python" -m vbg_core.obsconfig register --script "$REPO/obs_vbg.py" | sed 's/^/[install] OBS: /'
+    "$VENV/bin/python" -m vbg_core.setup register --script "$REPO/obs_vbg.py" | sed 's/^/[install] OBS: /'
 }
 
 self_test() {

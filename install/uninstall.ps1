@@ -26,7 +26,7 @@ function Say([string]$Text) { Write-Host "[uninstall] $Text" }
 Set-Location $Repo   # python -m puts the working directory first on sys.path
 # The OBS-config logic is standard library only: any Python 3 runs it.
 $python = if (Test-Path $VenvPython) { @($VenvPython) } elseif (Get-Command py -ErrorAction SilentlyContinue) { @('py', '-3') } else { @('python') }
-$arguments = @($python | Select-Object -Skip 1) + @('-m', 'vbg_core.obsconfig', 'unregister', '--script', (Join-Path $Repo 'obs_vbg.py'))
+$arguments = @($python | Select-Object -Skip 1) + @('-m', 'vbg_core.setup', 'unregister', '--script', (Join-Path $Repo 'obs_vbg.py'))
 if ($RestoreBackup) { $arguments += '--restore-backup' }
 $env:PYTHONPATH = $Repo
 & $python[0] @arguments | ForEach-Object { Say "OBS: $_" }

@@ -35,7 +35,7 @@ cd "$REPO"   # python -m puts the working directory first on sys.path
 PY="$BASE_PYTHON"
 if [ -x "$VENV/bin/python" ]; then PY="$VENV/bin/python"; fi
 # shellcheck disable=SC2086
-PYTHONPATH="$REPO" "$PY" -m vbg_core.obsconfig unregister --script "$REPO/obs_vbg.py" $RESTORE \
+PYTHONPATH="$REPO" "$PY" -m vbg_core.setup unregister --script "$REPO/obs_vbg.py" $RESTORE \
     | sed 's/^/[uninstall] OBS: /'
 
 PYFILE="$REPO/obs_vbg_python.txt"

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from realdata import SAMPLE_VIDEO, load_photo
-from vbg_core import media
+from vbg_core.cli import media
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,7 @@
 
 from pathlib import Path
 
-from vbg_core import media
+from vbg_core.engine import images
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
@@ -13,6 +13,6 @@ PHOTOS = ("tfjs_portrait", "tfjs_pose", "tfjs_three_people")
 
 def load_photo(name: str):
     """-> (RGB uint8, reference person mask as bool)."""
-    rgb = media.read_image(str(DATA / f"{name}.jpg"))
-    truth = media.read_image(str(DATA / f"{name}_mask.png"))[:, :, 0] > 127
+    rgb = images.read_image(str(DATA / f"{name}.jpg"))
+    truth = images.read_image(str(DATA / f"{name}_mask.png"))[:, :, 0] > 127
     return rgb, truth

@@ -16,12 +16,12 @@ from typing import Optional
 import cv2
 import numpy as np
 
-from . import regions
-from .channel import Channel, unlink
-from .errors import VbgError
-from .refine import refine_lowres
-from .segment import Segmenter
-from .settings import Settings
+from .engine import regions
+from .shared.channel import Channel, unlink
+from .shared.errors import VbgError
+from .engine.refine import refine_lowres
+from .engine.segment import Segmenter
+from .shared.settings import Settings
 
 OBS_BEAT_TIMEOUT_S = 10.0      # OBS's supervisor beats every 50 ms
 BUSY_POLL_S = 0.002            # poll period while frames are flowing

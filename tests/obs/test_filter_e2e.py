@@ -23,10 +23,11 @@ import pytest
 
 from tests.obs.harness import (ObsInstance, cmdline, image_source, media_source, processes_matching,
                                vbg_filter)
-from vbg_core import media
-from vbg_core.compose import blur_background, fit_image
-from vbg_core.pipeline import Pipeline
-from vbg_core.settings import BLUR_LEVELS, Settings
+from vbg_core.cli import media
+from vbg_core.engine import images
+from vbg_core.engine.compose import blur_background, fit_image
+from vbg_core.engine.pipeline import Pipeline
+from vbg_core.shared.settings import BLUR_LEVELS, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -44,7 +45,7 @@ AGREEMENT_MAD = 4.0
 
 @pytest.fixture(scope="module")
 def photo():
-    return media.read_image(str(PHOTO))
+    return images.read_image(str(PHOTO))
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +65,7 @@ def backdrop(tmp_path_factory):
     rgb = next(iter(reader))
     reader.close()
     path = tmp_path_factory.mktemp("backdrop") / "backdrop.png"
-    media.write_image(str(path), rgb)
+    images.write_image(str(path), rgb)
     return path, rgb
 
 
@@ -193,7 +194,7 @@ def test_obs_output_agrees_with_vbg_render(obs, background, photo, regions, tmp_
     target = tmp_path / "cpu.png"
     subprocess.run([sys.executable, "-m", "vbg_core.cli", "render", str(PHOTO), "-o", str(target),
                     "--background", background], check=True, cwd=ROOT, capture_output=True)
-    cpu = media.read_image(str(target))
+    cpu = images.read_image(str(target))
     if background == "blur":
         set_filter(obs, mode="blur", blur_level="medium")
         wait_for(obs, lambda rgba: (mad(rgba[:, :, :3], cpu) < 2 * AGREEMENT_MAD, "blur not there yet"))
@@ -225,7 +226,7 @@ def test_media_source_with_the_filter_renders_without_errors(obs):
     assert mad(first, second) > 0.5, "the video plays"
     assert len(obs.worker_pids()) == 2, "one worker per filtered source"
     assert_no_errors(obs.log_text())
-    # the composite skipped the alpha where the mask decides it (vbg_core/regions.py)
+    # the composite skipped the alpha where the mask decides it (vbg_core/engine/regions.py)
     wait_for(obs, lambda rgba: (re.search(r"'VBG video': stats: .*drawn by regions in ([1-9]\d*) %",
                                           obs.log_text()), "no stats with regions yet"), source="Video")
     shares = re.findall(r"'VBG video': stats: .*drawn by regions in (\d+) %", obs.log_text())

@@ -12,10 +12,10 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Optional
 
-from ..channel import Channel, split_mask
-from ..errors import SettingsError
-from ..models import get_model
-from ..settings import Settings
+from ..shared.channel import Channel, split_mask
+from ..shared.errors import SettingsError
+from ..shared.models import get_model
+from ..shared.settings import Settings
 from . import libobs as L
 from .gpu import Gpu, ImageFile, fit_xform, readback_size
 from .panel import read_settings

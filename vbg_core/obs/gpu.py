@@ -13,8 +13,8 @@ import os
 from ctypes import byref, c_char_p, c_uint32, c_void_p
 from typing import Callable, Optional, Tuple
 
-from ..channel import REGION_CLASSES
-from ..settings import EDGE_EPS, EDGE_RADIUS, LUMA, blur_downscale, blur_sigma_px
+from ..shared.channel import REGION_CLASSES
+from ..shared.settings import EDGE_EPS, EDGE_RADIUS, LUMA, blur_downscale, blur_sigma_px
 from . import libobs as L
 from .region_buffer import RegionBuffer
 

@@ -5,7 +5,7 @@ Quality (model, edges, smoothing, threshold, softness), Performance (provider,
 threads), and a status line saying what is really happening.
 """
 
-from ..settings import Settings, color_to_obs
+from ..shared.settings import Settings, color_to_obs
 from . import libobs as L
 
 MODE_LABELS = (("blur", "Blur"), ("color", "Colour"), ("image", "Image"),

@@ -1,11 +1,11 @@
-"""The mask's regions (vbg_core/regions.py) on the GPU: one dynamic vertex buffer of
+"""The mask's regions (vbg_core/engine/regions.py) on the GPU: one dynamic vertex buffer of
 unit-square rectangles, grouped by class, reloaded with every mask and drawn scaled
 to the frame. Inside OBS's graphics context only."""
 
 import ctypes
 from typing import Tuple
 
-from ..channel import MAX_RECTS, REGION_CLASSES, REGION_HEADER, REGION_VERTEX_BYTES, REGION_VERTICES
+from ..shared.channel import MAX_RECTS, REGION_CLASSES, REGION_HEADER, REGION_VERTEX_BYTES, REGION_VERTICES
 from . import libobs as L
 
 

@@ -16,7 +16,7 @@ import threading
 import time
 from typing import Callable, List, Optional, Tuple
 
-from ..channel import Channel
+from ..shared.channel import Channel
 
 POLL_S = 0.05
 BACKOFF_S = (0.1, 0.5, 1.0, 2.0, 5.0, 10.0)

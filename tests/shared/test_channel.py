@@ -1,0 +1,181 @@
+"""The shared-memory mailbox across real processes, and the worker as a real
+subprocess with the real model: frame ids round-trip, errors arrive as words,
+and the worker leaves when its parent dies."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from vbg_core.shared.channel import FRAME_CAP, Channel, split_mask
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKER_SETTINGS = {"model": "landscape", "provider": "cpu", "threads": 1, "edge_refine": True,
+                   "smoothing": 0.0, "threshold": 0.5, "softness": 0.25}
+
+
+@pytest.fixture
+def channel():
+    block = Channel.create(f"vbg_test_{os.getpid()}_{time.monotonic_ns()}", os.getpid())
+    yield block
+    block.close()
+
+
+def test_json_and_frames_round_trip_in_one_process(channel):
+    Channel.put_json(channel.settings, {"mode": "blur"}, 7)
+    assert Channel.get_json(channel.settings) == (7, {"mode": "blur"})
+    assert Channel.get_json(channel.settings, newer_than=7) is None
+    channel.frames.write(b"\x01\x02\x03\x04", 1, 1, 5)
+    slot = channel.frames.read()
+    assert (slot.frame_id, slot.width, slot.height, slot.data) == (5, 1, 1, b"\x01\x02\x03\x04")
+    assert channel.frames.read(newer_than=5) is None
+    with pytest.raises(ValueError):
+        channel.frames.write(bytes(FRAME_CAP + 1), 1, 1, 6)
+
+
+def test_attach_checks_magic_and_version(channel):
+    other = Channel.attach(channel.name)
+    assert other.obs_pid == os.getpid()
+    other.close()
+    channel.shm.buf[0:4] = b"NOPE"
+    with pytest.raises(ValueError, match="not a version-2 obs-vbg channel"):
+        Channel.attach(channel.name)
+
+
+WRITER = textwrap.dedent("""
+    import sys
+    from vbg_core.shared.channel import Channel
+    channel = Channel.attach(sys.argv[1])
+    for frame_id in range(1, int(sys.argv[2]) + 1):
+        size = 1000 + frame_id % 5000
+        channel.frames.write(bytes([frame_id % 251]) * size, size, 1, frame_id)
+    channel.close()
+""")
+
+
+def test_a_reader_in_another_process_never_sees_a_torn_or_older_slot(channel):
+    """A writer process publishes 20000 frames as fast as it can while this process
+    reads: every copy is whole (all bytes = frame id mod 251, right length), ids
+    never go back, and the last one read is the last one written."""
+    count = 20000
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, channel.name, str(count)], cwd=ROOT)
+    seen, last = 0, 0
+    while writer.poll() is None or last < count:
+        slot = channel.frames.read(newer_than=last)
+        if slot is None:
+            if writer.poll() is not None and channel.frames.peek_id() == last:
+                break
+            continue
+        assert slot.frame_id > last
+        assert len(slot.data) == slot.width == 1000 + slot.frame_id % 5000
+        assert slot.data == bytes([slot.frame_id % 251]) * slot.width
+        last, seen = slot.frame_id, seen + 1
+    assert writer.wait() == 0
+    assert last == count and seen > 10
+
+
+def start_worker(channel, env=None, parent_pid=None):
+    return subprocess.Popen([sys.executable, "-m", "vbg_core.worker", "--channel", channel.name,
+                             "--parent-pid", str(parent_pid or os.getpid())],
+                            cwd=ROOT, env=dict(os.environ, **(env or {})))
+
+
+def wait_json(box, test, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        message = Channel.get_json(box)
+        if message and test(message[1]):
+            return message[1]
+        time.sleep(0.02)
+    raise AssertionError(f"no matching message; last: {Channel.get_json(box)}")
+
+
+def test_worker_round_trip_on_a_real_photo(channel, portrait):
+    """Frames with ids in, masks with the same ids out; the mask covers the person."""
+    rgb, truth = portrait
+    small = cv2.resize(rgb, (115, 144), interpolation=cv2.INTER_AREA)
+    rgba = np.dstack([small, np.full(small.shape[:2], 255, np.uint8)])
+    Channel.put_json(channel.settings, WORKER_SETTINGS, 1)
+    channel.beat_obs()
+    worker = start_worker(channel)
+    try:
+        wait_json(channel.stats, lambda stats: stats["state"] == "running")
+        latencies = []
+        for frame_id in range(1, 31):
+            channel.beat_obs()
+            sent = time.monotonic()
+            channel.frames.write(rgba.tobytes(), 115, 144, frame_id)
+            while (slot := channel.masks.read(frame_id - 1)) is None:
+                time.sleep(0.001)
+            latencies.append(time.monotonic() - sent)
+            assert slot.frame_id == frame_id and (slot.width, slot.height) == (115, 144)
+        stats = wait_json(channel.stats, lambda stats: stats["mask_rate"] > 0)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=10)
+    mask_bytes, regions = split_mask(slot)
+    assert regions, "the mask carries its regions"
+    mask = np.frombuffer(mask_bytes, np.uint8).reshape(144, -1)[:, :115] > 127
+    truth_small = cv2.resize(truth.astype(np.uint8), (115, 144), interpolation=cv2.INTER_NEAREST) > 0
+    iou = (mask & truth_small).sum() / (mask | truth_small).sum()
+    print(f"\nworker round trip: median {1000 * np.median(latencies):.1f} ms, IoU {iou:.3f}, {stats}")
+    assert iou > 0.85
+    assert stats["provider"] == "cpu" and not stats["error"]
+    assert np.median(latencies) < 0.1
+
+
+def test_worker_reports_a_corrupt_model_in_words_and_keeps_running(channel, tmp_path):
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / "selfie_segmentation_landscape.onnx").write_bytes(b"this is not an onnx model")
+    Channel.put_json(channel.settings, WORKER_SETTINGS, 1)
+    channel.beat_obs()
+    worker = start_worker(channel, env={"VBG_MODELS_DIR": str(models)})
+    try:
+        stats = wait_json(channel.stats, lambda stats: stats["error"])
+        assert "corrupt" in stats["error"] and "selfie_segmentation_landscape.onnx" in stats["error"]
+        time.sleep(0.5)
+        assert worker.poll() is None
+    finally:
+        worker.terminate()
+        worker.wait(timeout=10)
+
+
+PARENT = textwrap.dedent("""
+    import os, subprocess, sys, time
+    worker = subprocess.Popen([sys.executable, "-m", "vbg_core.worker", "--channel", sys.argv[1],
+                               "--parent-pid", str(os.getpid())])
+    print(worker.pid, flush=True)
+    time.sleep(60)
+""")
+
+
+def test_worker_leaves_when_its_parent_dies(channel):
+    Channel.put_json(channel.settings, WORKER_SETTINGS, 1)
+    channel.beat_obs()
+    parent = subprocess.Popen([sys.executable, "-c", PARENT, channel.name], cwd=ROOT,
+                              stdout=subprocess.PIPE, text=True)
+    worker_pid = int(parent.stdout.readline())
+    wait_json(channel.stats, lambda stats: stats["state"] == "running")
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 5
+    while running(worker_pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not running(worker_pid), "the worker outlived its parent"
+    assert not os.path.exists(f"/dev/shm/{channel.name}"), "the orphaned worker removes the block"
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie waiting to be reaped."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False

@@ -1,0 +1,67 @@
+import pytest
+
+from vbg_core.shared.errors import SettingsError
+from vbg_core.shared.settings import (BLUR_LEVELS, Settings, color_from_obs, color_to_obs, parse_background,
+                               parse_blur, parse_color)
+
+
+@pytest.mark.parametrize("value, rgb", [(0x00FF00, (0, 255, 0)), ("#FF8000", (255, 128, 0)),
+                                        ("#00ff7f", (0, 255, 127)), (0, (0, 0, 0))])
+def test_colours_parse(value, rgb):
+    assert parse_color(value) == rgb
+
+
+@pytest.mark.parametrize("bad", ["red", "#12345", "#GG0000", "00FF00", 0x1000000, -1, True, ""])
+def test_invalid_colour_names_the_value(bad):
+    with pytest.raises(SettingsError, match="invalid colour") as info:
+        parse_color(bad)
+    assert repr(bad) in str(info.value) or f"{bad:#x}" in str(info.value)
+
+
+def test_obs_colour_is_abgr():
+    assert color_from_obs(0xFF0000FF) == (255, 0, 0)
+    assert color_from_obs(0xFFFF0000) == (0, 0, 255)
+    assert color_to_obs((18, 52, 86)) == 0xFF563412
+    assert color_from_obs(color_to_obs((18, 52, 86))) == (18, 52, 86)
+
+
+def test_from_obs_uses_the_contract_keys():
+    s = Settings.from_obs({"mode": "color", "color": 0xFF00FF00, "blur_level": "high", "image_fit": "contain",
+                           "edge_refine": False, "smoothing": 0.2, "threads": 2, "provider": "cpu"})
+    assert (s.mode, s.color, s.blur, s.image_fit, s.edges, s.smoothing, s.threads, s.provider) == \
+        ("color", (0, 255, 0), BLUR_LEVELS["high"], "contain", False, 0.2, 2, "cpu")
+
+
+def test_defaults_match_the_obs_contract():
+    s = Settings.from_obs({})
+    assert (s.mode, s.color, s.image_fit, s.blur, s.provider, s.threads) == \
+        ("blur", (255, 255, 255), "cover", BLUR_LEVELS["medium"], "auto", 1)
+
+
+@pytest.mark.parametrize("field, value, words", [
+    ("mode", "sepia", "invalid mode"), ("image_fit", "zoom", "invalid image fit"),
+    ("model", "huge", "invalid model"), ("provider", "tpu", "invalid provider"),
+    ("threads", 0, "invalid threads"), ("smoothing", 1.5, "invalid smoothing"),
+    ("threshold", -0.1, "invalid threshold"), ("blur", "extreme", "invalid blur")])
+def test_invalid_settings_say_which(field, value, words):
+    with pytest.raises(SettingsError, match=words):
+        Settings(**{field: value})
+
+
+def test_image_mode_needs_a_path():
+    with pytest.raises(SettingsError, match="needs a background image"):
+        Settings(mode="image")
+
+
+@pytest.mark.parametrize("text, fields", [
+    ("blur", {"mode": "blur"}), ("blur:low", {"mode": "blur", "blur": BLUR_LEVELS["low"]}),
+    ("blur:30", {"mode": "blur", "blur": 30.0}), ("#0000FF", {"mode": "color", "color": (0, 0, 255)}),
+    ("transparent", {"mode": "transparent"}), ("beach.jpg", {"mode": "image", "image_path": "beach.jpg"})])
+def test_cli_background(text, fields):
+    assert parse_background(text) == fields
+
+
+def test_blur_number_bounds():
+    assert parse_blur(5) == 5.0
+    with pytest.raises(SettingsError):
+        parse_blur(0)

@@ -1,0 +1,169 @@
+"""The `vbg` command: render and mask files, webcam to a virtual camera, benchmarks.
+
+Every error a user can cause ends as one line on stderr and a non-zero exit.
+"""
+
+import argparse
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import numpy as np
+
+from . import media
+from ..engine import images
+from ..shared.errors import MediaError, VbgError
+from ..engine.pipeline import Pipeline
+from .render import render_video
+from ..shared.settings import MODELS, PROVIDERS, Settings, parse_background
+
+
+def _engine_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("engine")
+    group.add_argument("--model", default="landscape", choices=MODELS,
+                       help="landscape (144x256, for 16:9 cameras; default) or general (256x256)")
+    group.add_argument("--provider", default="auto", choices=PROVIDERS,
+                       help="onnxruntime execution provider (default: auto, the best one present)")
+    group.add_argument("--threads", type=int, default=1, help="inference threads (default 1)")
+    group.add_argument("--no-edges", action="store_true", help="plain bilinear mask upsampling")
+    defaults = Settings()
+    group.add_argument("--smoothing", type=float, default=defaults.smoothing,
+                       help=f"temporal smoothing 0..1 (default {defaults.smoothing})")
+    group.add_argument("--threshold", type=float, default=defaults.threshold,
+                       help=f"person probability cut 0..1 (default {defaults.threshold})")
+    group.add_argument("--softness", type=float, default=defaults.softness,
+                       help=f"soft edge width 0..1 (default {defaults.softness})")
+
+
+def _settings(args, **overrides) -> Settings:
+    values = dict(model=args.model, provider=args.provider, threads=args.threads,
+                  edges=not args.no_edges, smoothing=args.smoothing,
+                  threshold=args.threshold, softness=args.softness)
+    values.update(overrides)
+    return Settings(**values)
+
+
+def _note_provider(pipeline: Pipeline) -> None:
+    segmenter = pipeline.segmenter
+    note = f" ({segmenter.fallback_note})" if segmenter.fallback_note else ""
+    print(f"vbg: inference on {segmenter.active_provider}{note}", file=sys.stderr)
+
+
+def _progress(total: Optional[int], label: str):
+    from tqdm import tqdm
+    return tqdm(total=total, unit="frame", desc=label, disable=None, leave=False)
+
+
+def cmd_render(args) -> int:
+    pipeline = Pipeline(_settings(args, image_fit=args.image_fit, **parse_background(args.background)))
+    _note_provider(pipeline)
+    if images.is_image(args.input):
+        images.write_image(args.output, pipeline(images.read_image(args.input)))
+    else:
+        render_video(pipeline, args.input, args.output, _progress)
+    print(f"vbg: wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+def cmd_mask(args) -> int:
+    pipeline = Pipeline(_settings(args, mode="transparent"))
+    out = Path(args.out)
+    for source in args.inputs:
+        pipeline.reset()
+        for name, rgb_u8 in _mask_frames(source):
+            binary = np.where(pipeline.alpha(rgb_u8) >= 128, 255, 0).astype(np.uint8)
+            images.write_image(str(out / name), binary)
+    print(f"vbg: wrote masks to {out}", file=sys.stderr)
+    return 0
+
+
+def _mask_frames(source: str):
+    """-> (output name, RGB frame) for an image, a video or a directory of frames."""
+    path = Path(source)
+    if path.is_dir():
+        for frame in media.frame_files(source):
+            yield f"{path.name}/{frame.stem}.png", images.read_image(str(frame))
+    elif images.is_image(source):
+        yield f"{path.stem}.png", images.read_image(source)
+    else:
+        reader = media.VideoReader(source)
+        try:
+            for index, rgb_u8 in enumerate(reader):
+                yield f"{path.stem}/{index:05d}.png", rgb_u8
+        finally:
+            reader.close()
+
+
+def cmd_camera(args) -> int:
+    from .camera import run_camera
+    return run_camera(Pipeline(_settings(args, **parse_background(args.background))),
+                      device=args.device, virtual=args.virtual_camera, preview=args.preview)
+
+
+def cmd_bench(args) -> int:
+    from .bench import run_bench
+    return run_bench(_settings(args, **parse_background(args.background)),
+                     frames=args.frames, naive=not args.no_naive)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vbg", description="Virtual background: keep the person, replace the rest.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    render = sub.add_parser("render", help="render an image or video with a new background")
+    render.add_argument("input")
+    render.add_argument("-o", "--output", required=True)
+    render.add_argument("--background", default="blur",
+                        help="blur | blur:low|medium|high|SIGMA | #RRGGBB | transparent | IMAGE PATH")
+    render.add_argument("--fit", dest="image_fit", default="cover", choices=("cover", "contain", "stretch"),
+                        help="how a background image fills the frame (default cover)")
+    render.set_defaults(func=cmd_render)
+
+    mask = sub.add_parser("mask", help="write person masks (255 = person) for images, videos or frame folders")
+    mask.add_argument("inputs", nargs="+", metavar="INPUT")
+    mask.add_argument("--out", required=True, help="output directory")
+    mask.set_defaults(func=cmd_mask)
+
+    camera = sub.add_parser("camera", help="webcam to a virtual camera and/or a preview window")
+    camera.add_argument("--device", type=int, default=0)
+    camera.add_argument("--virtual-camera", action="store_true")
+    camera.add_argument("--preview", action="store_true")
+    camera.add_argument("--background", default="blur")
+    camera.set_defaults(func=cmd_camera)
+
+    bench = sub.add_parser("bench", help="per-stage timings at 720p and 1080p")
+    bench.add_argument("--frames", type=int, default=100)
+    bench.add_argument("--background", default="blur")
+    bench.add_argument("--no-naive", action="store_true", help="skip the naive float pipeline")
+    bench.set_defaults(func=cmd_bench)
+
+    for command in (render, mask, camera, bench):
+        _engine_options(command)
+    _register_doctor(sub)
+    return parser
+
+
+def _register_doctor(sub) -> None:
+    try:
+        from .doctor import register
+    except ImportError:
+        return
+    register(sub)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except VbgError as exc:
+        print(f"vbg: error: {exc}", file=sys.stderr)
+    except OSError as exc:
+        print(f"vbg: error: {MediaError(exc)}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("vbg: interrupted", file=sys.stderr)
+        return 130
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,13 @@
+"""The engine (numpy, OpenCV, onnxruntime): frame -> person mask -> composite.
+
+- `imaging`   frame pyramids, placement, banded work on both cores
+- `images`    still image files in and out
+- `segment`   onnxruntime sessions: frame -> person probabilities
+- `refine`    probabilities -> the drawn alpha (temporal, guided edges)
+- `compose`   the CPU compositor (colour, image, blur, transparent)
+- `pipeline`  the stages in order, for the command line
+- `regions`   where a mask already decides the alpha (for the OBS composite)
+- `metrics`   IoU, boundary F, flicker
+
+Knows nothing of OBS or of the channel; `vbg_core.worker` joins the two.
+"""

@@ -1,0 +1,79 @@
+"""segment -> refine -> compose for one stream of frames (the command line's engine)."""
+
+from typing import Callable, Optional
+
+import numpy as np
+
+from .compose import Compositor
+from .imaging import Pyramid, Workspace, aside
+from .refine import RefineState, guide_level, refine_lowres, upsample
+from .segment import Segmenter
+from ..shared.settings import Settings
+
+
+def _no_clock(stage: str) -> None:
+    pass
+
+
+class Pipeline:
+    """Frames of one video (or single images) -> composited frames.
+    Holds the temporal state explicitly; `reset()` starts a new stream."""
+
+    def __init__(self, settings: Settings, segmenter: Optional[Segmenter] = None):
+        self.settings = settings
+        self.segmenter = segmenter or Segmenter(settings.model, settings.provider, settings.threads)
+        self.compositor = Compositor(settings)
+        self.state: Optional[RefineState] = None
+        self._work = Workspace()
+
+    def reset(self) -> None:
+        self.state = None
+
+    def alpha(self, rgb_u8: np.ndarray) -> np.ndarray:
+        """RGB uint8 frame -> refined alpha uint8 of the same size (255 = person).
+        The array is reused by the next call: copy it to keep it."""
+        frame = Pyramid(rgb_u8)
+        return self._upsample(frame, self._alpha_lo(frame, _no_clock))
+
+    def __call__(self, rgb_u8: np.ndarray, clock: Callable[[str], None] = _no_clock) -> np.ndarray:
+        """RGB uint8 frame -> composited frame (a new array). `clock(stage)` is called
+        as each stage ends ("pre-process", "inference", "refine", "compose"): the
+        benchmark's stopwatch."""
+        frame = Pyramid(rgb_u8)
+        alpha_lo = self._alpha_lo(frame, clock)
+        # The background (the blur's work) needs only the low-res alpha: it is made on
+        # the other core while this one refines the edges at full resolution.
+        background = aside(self.compositor.background, frame, alpha_lo)
+        alpha_u8 = self._upsample(frame, alpha_lo)
+        clock("refine")
+        out = self.compositor(frame, alpha_u8, background.result())
+        clock("compose")
+        return out
+
+    def _alpha_lo(self, frame: Pyramid, clock: Callable[[str], None]) -> np.ndarray:
+        """Model + temporal smoothing + soft threshold -> alpha 0..1 at about the
+        model's resolution (float32)."""
+        segmenter = self.segmenter
+        small = model_view(frame, segmenter)
+        tensor = segmenter.preprocess(frame.image if small is None else small)
+        clock("pre-process")
+        if self.settings.edges:         # the guide's luma, on the other core meanwhile
+            aside(frame.gray, guide_level(frame.image.shape[:2]))
+        output = segmenter.infer(tensor)
+        clock("inference")
+        probs = segmenter.postprocess(output, frame.image.shape[:2])
+        alpha_lo, self.state = refine_lowres(probs, frame.image if small is None else small,
+                                             self.state, self.settings)
+        return alpha_lo
+
+    def _upsample(self, frame: Pyramid, alpha_lo: np.ndarray) -> np.ndarray:
+        return upsample(alpha_lo, frame, self.settings.edges, self.state.luma_f32, self._work)
+
+
+def model_view(frame: Pyramid, segmenter: Segmenter) -> Optional[np.ndarray]:
+    """The frame shrunk to the model's input size when the segmenter stretches (the
+    default), from the frame's shared halvings; None for the other fits."""
+    if segmenter.fit != "stretch":
+        return None
+    mh, mw = segmenter.spec.input_hw
+    return frame.shrink(mw, mh)

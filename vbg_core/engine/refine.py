@@ -1,0 +1,154 @@
+"""Raw probabilities -> the alpha that is drawn.
+
+Three steps, each a small function on arrays:
+1. `temporal`: motion-aware smoothing at the model's resolution. Where the frame does
+   not change, the mask moves slowly toward the new prediction (no flicker, no popping
+   edges); where the frame changes, the new prediction is taken at once (no ghost).
+2. `soft_threshold`: probability -> alpha with a soft ramp of width `softness` around
+   `threshold`.
+3. `upsample`: low-res alpha -> full-resolution alpha, guided by the frame itself (a
+   fast guided filter, He & Sun 2015) so the edge follows hair and shoulders; above
+   720p it is applied at half size or less (GUIDE_MIN_PIXELS).
+
+The temporal state is explicit: `alpha, state = refine(probs, frame, state, settings)`,
+starting from `state=None`. The OBS worker runs steps 1-2 (`refine_lowres`); the OBS
+shader runs step 3 with the same maths (constants in settings.py).
+"""
+
+from dataclasses import dataclass
+from typing import Optional, Tuple, Union
+
+import cv2
+import numpy as np
+
+from .imaging import Pyramid, Workspace, in_bands, shrink
+from ..shared.settings import EDGE_EPS, EDGE_RADIUS, Settings
+
+# Temporal smoothing: where nothing moves, the new prediction's weight is
+# 1 - smoothing * (1 - MIN_WEIGHT_AT_FULL_SMOOTHING) (0.405 at the default 0.7); it
+# rises linearly to 1 as the frame's luma changes by MOTION_FULL (0..1 scale) there.
+MOTION_FULL = 0.06
+MIN_WEIGHT_AT_FULL_SMOOTHING = 0.15
+
+# The guided filter is applied on the frame's coarsest halving that still has this
+# many pixels, and its alpha bilinearly enlarged to the frame: frames up to 720p are
+# guided at their own size, 1080p at 960x540, 4K at 960x540. Measured (RESULTS.md,
+# "Engine speed"): at 1080p the half-size guide saves 1.7 ms of 9.8 outside the
+# model; on the test photos it costs 0.002-0.003 IoU and boundary F, so 720p (where
+# it would save only 0.6 ms of 5.0) keeps the full-size guide.
+GUIDE_MIN_PIXELS = 960 * 540
+
+
+@dataclass(frozen=True)
+class RefineState:
+    probs_f32: np.ndarray       # smoothed probabilities of the previous frame
+    luma_f32: np.ndarray        # the previous frame's luma at the same resolution
+
+
+def luma_f32(rgb_u8: np.ndarray, hw: Optional[Tuple[int, int]] = None) -> np.ndarray:
+    """RGB uint8 -> luma in 0..1 (weights LUMA, which are OpenCV's RGB2GRAY weights),
+    shrunk to hw=(h, w) if given."""
+    if hw is not None:
+        rgb_u8 = shrink(rgb_u8, hw[1], hw[0])
+    return cv2.cvtColor(rgb_u8.astype(np.float32), cv2.COLOR_RGB2GRAY) * np.float32(1 / 255)
+
+
+def temporal(probs_f32: np.ndarray, luma: np.ndarray, state: Optional[RefineState],
+             smoothing: float) -> Tuple[np.ndarray, RefineState]:
+    """Motion-aware exponential smoothing of probabilities (all at one resolution)."""
+    if state is None or state.probs_f32.shape != probs_f32.shape or smoothing <= 0:
+        return probs_f32, RefineState(probs_f32, luma)
+    motion = cv2.GaussianBlur(np.abs(luma - state.luma_f32), (5, 5), 0)
+    still_weight = 1.0 - smoothing * (1.0 - MIN_WEIGHT_AT_FULL_SMOOTHING)
+    weight = np.clip(still_weight + motion * ((1.0 - still_weight) / MOTION_FULL), 0.0, 1.0)
+    smoothed = state.probs_f32 + weight * (probs_f32 - state.probs_f32)
+    return smoothed, RefineState(smoothed, luma)
+
+
+def soft_threshold(probs_f32: np.ndarray, threshold: float, softness: float) -> np.ndarray:
+    """Probability -> alpha 0..1: 0.5 at `threshold`, a linear ramp `softness` wide."""
+    width = max(softness, 1e-3)
+    return np.clip((probs_f32 - threshold) * (1.0 / width) + 0.5, 0.0, 1.0)
+
+
+def refine_lowres(probs_f32: np.ndarray, rgb_u8: np.ndarray, state: Optional[RefineState],
+                  settings: Settings) -> Tuple[np.ndarray, RefineState]:
+    """Steps 1-2 at the model's resolution: -> (alpha_f32 shaped like probs, state).
+    `rgb_u8` is the frame at any size; it is shrunk to the probabilities' size."""
+    luma = luma_f32(rgb_u8, probs_f32.shape)
+    smoothed, state = temporal(probs_f32, luma, state, settings.smoothing)
+    return soft_threshold(smoothed, settings.threshold, settings.softness), state
+
+
+def guided_coefficients(alpha_lo: np.ndarray, luma_lo: np.ndarray,
+                        radius: int = EDGE_RADIUS, eps: float = EDGE_EPS) -> Tuple[np.ndarray, np.ndarray]:
+    """Guided filter at low resolution -> box-averaged (mean_a, mean_b), so that
+    alpha = mean_a * luma + mean_b anywhere in the frame."""
+    def box(x):
+        return cv2.boxFilter(x, -1, (2 * radius + 1, 2 * radius + 1),
+                             borderType=cv2.BORDER_REPLICATE)
+    mean_i, mean_p = box(luma_lo), box(alpha_lo)
+    cov_ip = box(luma_lo * alpha_lo) - mean_i * mean_p
+    var_i = box(luma_lo * luma_lo) - mean_i * mean_i
+    a = cov_ip / (var_i + eps)
+    b = mean_p - a * mean_i
+    return box(a), box(b)
+
+
+def upsample(alpha_lo: np.ndarray, frame: Union[np.ndarray, Pyramid], edges: bool = True,
+             luma_lo: Optional[np.ndarray] = None, work: Optional[Workspace] = None,
+             level: Optional[int] = None) -> np.ndarray:
+    """Low-res alpha -> uint8 alpha at the frame's size, guided by the frame if edges.
+    The guided filter is applied on `frame.level(level)` (0: the frame itself;
+    default: `guide_level` of the frame's size)
+    and the result bilinearly resized to the frame. `luma_lo`: the frame's luma at
+    alpha's size, if already computed; `work`: scratch arrays reused between frames
+    (the returned alpha is one of them)."""
+    work = work or Workspace()
+    frame = frame if isinstance(frame, Pyramid) else Pyramid(frame)
+    h, w = frame.image.shape[:2]
+    alpha_u8 = work.get("alpha", (h, w), np.uint8)
+    if not edges:
+        up = cv2.resize(alpha_lo, (w, h), dst=work.get("a", (h, w), np.float32),
+                        interpolation=cv2.INTER_LINEAR)
+        return cv2.convertScaleAbs(up, dst=alpha_u8, alpha=255.0)
+    if luma_lo is None:
+        luma_lo = luma_f32(frame.image, alpha_lo.shape)
+    mean_a, mean_b = guided_coefficients(alpha_lo, luma_lo)
+    level = guide_level((h, w)) if level is None else level
+    gray_u8 = frame.gray(level)         # the guide (made beside inference by Pipeline)
+    gh, gw = gray_u8.shape
+    # In 0..255 units: alpha = a * gray_u8 + 255 * b, saturated to uint8 by cv2.add.
+    a_up = cv2.resize(mean_a, (gw, gh), dst=work.get("a", (gh, gw), np.float32),
+                      interpolation=cv2.INTER_LINEAR)
+    b_up = cv2.resize(mean_b * np.float32(255), (gw, gh), dst=work.get("b", (gh, gw), np.float32),
+                      interpolation=cv2.INTER_LINEAR)
+    guided_u8 = alpha_u8 if level == 0 else work.get("guided", (gh, gw), np.uint8)
+
+    def band(rows: slice) -> None:
+        product = cv2.multiply(gray_u8[rows], a_up[rows], dst=a_up[rows], dtype=cv2.CV_32F)
+        cv2.add(product, b_up[rows], dst=guided_u8[rows], dtype=cv2.CV_8U)
+    in_bands(band, gh)
+    if level:
+        cv2.resize(guided_u8, (w, h), dst=alpha_u8, interpolation=cv2.INTER_LINEAR)
+    return alpha_u8
+
+
+def guide_level(frame_hw: Tuple[int, int]) -> int:
+    """How many halvings of the frame the guided filter is applied on (GUIDE_MIN_PIXELS)."""
+    (h, w), level = frame_hw, 0
+    while (h // 2) * (w // 2) >= GUIDE_MIN_PIXELS:
+        h, w, level = h // 2, w // 2, level + 1
+    return level
+
+
+def refine(probs_f32: np.ndarray, frame: Union[np.ndarray, Pyramid], state: Optional[RefineState],
+           settings: Settings, work: Optional[Workspace] = None,
+           level: Optional[int] = None) -> Tuple[np.ndarray, RefineState]:
+    """All three steps: -> (alpha_u8 at the frame's size, state). `frame`: the frame,
+    or its Pyramid when the caller already made one (then shared with the caller);
+    `level`: the guide's halvings (default: see `upsample`)."""
+    frame = frame if isinstance(frame, Pyramid) else Pyramid(frame)
+    h, w = probs_f32.shape
+    alpha_lo, state = refine_lowres(probs_f32, frame.shrink(w, h), state, settings)
+    return upsample(alpha_lo, frame, settings.edges, state.luma_f32, work, level), state

@@ -1,0 +1,9 @@
+"""What both processes import: standard library only (OBS's embedded Python loads it).
+
+- `errors`    typed, actionable errors
+- `models`    the model registry (files, input sizes, checksums)
+- `settings`  the one table of settings keys and the validated `Settings`
+- `maths`     every number and formula the CPU and the shader share
+- `channel`   the shared-memory mailbox between the OBS filter and its worker
+- `interpreter`  where the worker's Python is recorded, found the same way by OBS and doctor
+"""

@@ -1,0 +1,248 @@
+"""The shared-memory mailbox between the OBS filter and its worker process.
+
+Standard library only: OBS's embedded Python imports this module.
+
+One block per filtered source, named `vbg_<obs pid>_<n>`, created by the OBS side.
+Layout (little-endian, every region 64-byte aligned):
+
+    header   64 B   magic "VBGC", version, obs pid, worker pid,
+                    obs heartbeat, worker heartbeat (time.monotonic(), f64)
+    settings mailbox   OBS -> worker   JSON of the filter's settings
+    frames   mailbox   OBS -> worker   RGBA uint8, small (model-sized) frames
+    stats    mailbox   worker -> OBS   JSON: provider, inference ms, mask rate, error
+    masks    mailbox   worker -> OBS   uint8 alpha (255 = person), frame's size, rows
+                                    padded to 4 bytes; then the mask's regions
+                                    (REGIONS below, made by vbg_core/engine/regions.py)
+
+A mailbox is `SLOTS` slots plus the index of the newest one. Each slot is a 64-byte
+slot header (sequence, frame id, timestamp, width, height, byte count) then its data.
+One process writes a mailbox (seqlock): it picks the slot after the newest, makes the
+sequence odd, writes, makes it even again, then publishes the slot as newest.
+A reader copies the newest slot and keeps the copy only if the sequence was even and
+unchanged across the copy; latest wins in both directions, stale slots are skipped.
+"""
+
+import json
+import struct
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from multiprocessing import shared_memory
+from typing import Optional, Tuple
+
+MAGIC = b"VBGC"
+VERSION = 2                         # 2: masks carry their regions
+ALIGN = 64
+SLOTS = 3
+MAX_SIDE = 256                      # the long side of frames and masks
+FRAME_CAP = MAX_SIDE * MAX_SIDE * 4
+JSON_CAP = 4096
+
+# The regions after a mask: where its full-resolution alpha is certainly 0
+# (background), certainly 1 (person), or must be computed (edge), as rectangles in
+# the frame's unit square, each two triangles ready for a vertex buffer. A header of
+# rectangle counts per class, then every vertex's position (x, y, 0, 0: libobs'
+# 16-byte vec3) and then every vertex's uv (x, y), classes in REGION_CLASSES order.
+# An empty region list (too many rectangles, or none made) means "compute everywhere".
+REGION_CLASSES = ("background", "person", "edge")
+REGION_HEADER = struct.Struct("<III")
+REGION_VERTICES = 6                 # per rectangle
+REGION_VERTEX_BYTES = 16 + 8        # position + uv
+MAX_RECTS = 512
+MASK_CAP = MAX_SIDE * MAX_SIDE + REGION_HEADER.size + MAX_RECTS * REGION_VERTICES * REGION_VERTEX_BYTES
+
+_HEADER = struct.Struct("<4sIIIdd")          # magic, version, obs pid, worker pid, beats
+_SLOT = struct.Struct("<QQdIII")             # seq, frame id, stamp, w, h, nbytes
+_INDEX = struct.Struct("<Q")
+_POSIX = shared_memory._USE_POSIX
+
+
+def split_mask(slot: "Slot") -> Tuple[bytes, bytes]:
+    """A masks-mailbox message -> (the mask, rows padded to 4 bytes; its regions)."""
+    size = (slot.width + 3) // 4 * 4 * slot.height
+    return slot.data[:size], slot.data[size:]
+
+
+def _align(n: int) -> int:
+    return (n + ALIGN - 1) // ALIGN * ALIGN
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One message copied out of a mailbox."""
+    frame_id: int
+    stamp: float
+    width: int
+    height: int
+    data: bytes
+
+
+class Mailbox:
+    """`SLOTS` seqlocked slots in a shared buffer; one writer process, any readers."""
+
+    def __init__(self, buf: memoryview, offset: int, capacity: int):
+        self.buf, self.offset, self.capacity = buf, offset, capacity
+        self.stride = _align(_SLOT.size) + _align(capacity)
+        self.size = _box_size(capacity)
+
+    def _slot_at(self, index: int) -> int:
+        return self.offset + ALIGN + index * self.stride
+
+    def newest_index(self) -> int:
+        return _INDEX.unpack_from(self.buf, self.offset)[0] % SLOTS
+
+    def write(self, data, width: int, height: int, frame_id: int) -> None:
+        """Publish one message (data: bytes-like of at most `capacity` bytes)."""
+        nbytes = len(data)
+        if nbytes > self.capacity:
+            raise ValueError(f"message of {nbytes} bytes exceeds the slot's {self.capacity}")
+        index = (self.newest_index() + 1) % SLOTS
+        at = self._slot_at(index)
+        seq = _SLOT.unpack_from(self.buf, at)[0]
+        start = seq + 1 if seq % 2 == 0 else seq + 2       # odd: being written
+        _SLOT.pack_into(self.buf, at, start, frame_id, time.monotonic(), width, height, nbytes)
+        data_at = at + _align(_SLOT.size)
+        self.buf[data_at:data_at + nbytes] = data
+        struct.pack_into("<Q", self.buf, at, start + 1)     # even: complete
+        _INDEX.pack_into(self.buf, self.offset, index)
+
+    def peek_id(self) -> Optional[int]:
+        """Frame id of the newest complete slot, without copying its data."""
+        seq, frame_id = _SLOT.unpack_from(self.buf, self._slot_at(self.newest_index()))[:2]
+        return frame_id if seq and seq % 2 == 0 else None
+
+    def read(self, newer_than: int = -1) -> Optional[Slot]:
+        """Copy the newest complete slot whose frame id is > newer_than, else None."""
+        for _ in range(3):
+            at = self._slot_at(self.newest_index())
+            seq, frame_id, stamp, width, height, nbytes = _SLOT.unpack_from(self.buf, at)
+            if seq == 0 or frame_id <= newer_than:
+                return None
+            if seq % 2 or nbytes > self.capacity:
+                continue
+            data_at = at + _align(_SLOT.size)
+            data = bytes(self.buf[data_at:data_at + nbytes])
+            if _SLOT.unpack_from(self.buf, at)[0] == seq:
+                return Slot(frame_id, stamp, width, height, data)
+        return None
+
+
+@contextmanager
+def _untracked():
+    """Keep multiprocessing's resource tracker out (Python < 3.13 has no track=False):
+    the tracker would spawn `sys.executable` (not a usable Python inside OBS) and
+    unlink the block when either process exits. The OBS side unlinks it itself."""
+    tracker = shared_memory.resource_tracker
+    saved = tracker.register, tracker.unregister
+    tracker.register = tracker.unregister = lambda *args, **kwargs: None
+    try:
+        yield
+    finally:
+        tracker.register, tracker.unregister = saved
+
+
+def _open_shm(name: str, create: bool, size: int = 0) -> shared_memory.SharedMemory:
+    if sys.version_info >= (3, 13):
+        return shared_memory.SharedMemory(name, create=create, size=size, track=False)
+    with _untracked():
+        return shared_memory.SharedMemory(name, create=create, size=size)
+
+
+def _box_size(capacity: int) -> int:
+    return ALIGN + SLOTS * (_align(_SLOT.size) + _align(capacity))
+
+
+CAPACITIES = (JSON_CAP, FRAME_CAP, JSON_CAP, MASK_CAP)   # settings, frames, stats, masks
+BLOCK_SIZE = ALIGN + sum(_box_size(cap) for cap in CAPACITIES)
+
+
+class Channel:
+    """The whole block: header fields plus the four mailboxes."""
+
+    def __init__(self, shm: shared_memory.SharedMemory, owner: bool):
+        self.shm, self.owner, self.name = shm, owner, shm.name.lstrip("/")
+        offset, boxes = ALIGN, []
+        for capacity in CAPACITIES:
+            boxes.append(Mailbox(shm.buf, offset, capacity))
+            offset += boxes[-1].size
+        self.settings, self.frames, self.stats, self.masks = boxes
+
+    @classmethod
+    def create(cls, name: str, obs_pid: int) -> "Channel":
+        shm = _open_shm(name, True, BLOCK_SIZE)
+        shm.buf[:BLOCK_SIZE] = bytes(BLOCK_SIZE)
+        _HEADER.pack_into(shm.buf, 0, MAGIC, VERSION, obs_pid, 0, time.monotonic(), 0.0)
+        return cls(shm, owner=True)
+
+    @classmethod
+    def attach(cls, name: str) -> "Channel":
+        shm = _open_shm(name, False)
+        magic, version = _HEADER.unpack_from(shm.buf, 0)[:2]
+        if magic != MAGIC or version != VERSION:
+            shm.close()
+            raise ValueError(f"shared memory {name!r} is not a version-{VERSION} obs-vbg channel")
+        return cls(shm, owner=False)
+
+    # header fields: each is written by one side only
+    def _header(self):
+        return _HEADER.unpack_from(self.shm.buf, 0)
+
+    @property
+    def obs_pid(self) -> int:
+        return self._header()[2]
+
+    @property
+    def worker_pid(self) -> int:
+        return self._header()[3]
+
+    def obs_beat(self) -> float:
+        return self._header()[4]
+
+    def worker_beat(self) -> float:
+        return self._header()[5]
+
+    def beat_obs(self) -> None:
+        struct.pack_into("<d", self.shm.buf, 16, time.monotonic())
+
+    def beat_worker(self, pid: int) -> None:
+        struct.pack_into("<I", self.shm.buf, 12, pid)
+        struct.pack_into("<d", self.shm.buf, 24, time.monotonic())
+
+    def reset_worker(self) -> None:
+        """OBS side, before starting a new worker: forget the old one's pid and beat."""
+        struct.pack_into("<I", self.shm.buf, 12, 0)
+        struct.pack_into("<d", self.shm.buf, 24, 0.0)
+
+    # JSON mailboxes
+    @staticmethod
+    def put_json(box: Mailbox, value: dict, counter: int) -> None:
+        box.write(json.dumps(value).encode(), 0, 0, counter)
+
+    @staticmethod
+    def get_json(box: Mailbox, newer_than: int = -1):
+        """-> (counter, dict) of the newest message newer than `newer_than`, or None."""
+        slot = box.read(newer_than)
+        return None if slot is None else (slot.frame_id, json.loads(slot.data.decode()))
+
+    def close(self) -> None:
+        self.settings = self.frames = self.stats = self.masks = None
+        try:
+            self.shm.close()
+        except BufferError:
+            pass
+        if self.owner:
+            unlink(self.name)
+
+
+def unlink(name: str) -> None:
+    """Remove a block by name (the OBS side, or a worker whose OBS has died)."""
+    if not _POSIX:
+        return                      # Windows frees the block with its last handle
+    try:
+        shm = _open_shm(name, False)
+    except FileNotFoundError:
+        return
+    with _untracked():
+        shm.unlink()
+    shm.close()

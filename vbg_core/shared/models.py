@@ -1,0 +1,64 @@
+"""The model registry: which ONNX files exist and exactly what they expect.
+
+Adding a model is adding a `ModelSpec` entry (and its file in `models/`), not code.
+"""
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Tuple
+
+from .errors import ModelError
+
+MODELS_DIR = Path(os.environ.get("VBG_MODELS_DIR", Path(__file__).resolve().parents[2] / "models"))
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    file: str                       # file name inside MODELS_DIR
+    input_hw: Tuple[int, int]       # (height, width) the network takes
+    layout: str                     # "NHWC" or "NCHW"
+    channels: str                   # channel order of the input, "RGB" or "BGR"
+    mean: float                     # input = (pixel / 255 - mean) / std
+    std: float
+    output_index: int               # which session output holds the person mask
+    person_channel: int             # channel of that output that is "person"
+    sha256: str                     # of the shipped file, checked by `vbg doctor`
+    licence: str
+
+    @property
+    def path(self) -> Path:
+        return MODELS_DIR / self.file
+
+    @property
+    def aspect(self) -> float:
+        return self.input_hw[1] / self.input_hw[0]
+
+
+REGISTRY = {
+    "landscape": ModelSpec(
+        name="landscape", file="selfie_segmentation_landscape.onnx", input_hw=(144, 256),
+        layout="NHWC", channels="RGB", mean=0.0, std=1.0, output_index=0, person_channel=0,
+        sha256="52da510463278100f07f83b74c9b628bb639824678e35b2988519bdb9525ba44", licence="Apache-2.0"),
+    "general": ModelSpec(
+        name="general", file="selfie_segmentation.onnx", input_hw=(256, 256),
+        layout="NHWC", channels="RGB", mean=0.0, std=1.0, output_index=0, person_channel=0,
+        sha256="c0fc0d0db76e5fef63e3e22b7a943651895091b021f599bc33783fdf226e4811", licence="Apache-2.0"),
+}
+
+
+def get_model(name: str) -> ModelSpec:
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise ModelError(f"unknown model {name!r}: choose one of {', '.join(REGISTRY)}") from None
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
