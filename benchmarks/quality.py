@@ -17,6 +17,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from vbg_core.cli import media  # noqa: E402
 from vbg_core.engine import images, metrics  # noqa: E402
 from vbg_core.cli.bench import naive_alpha  # noqa: E402
 from vbg_core.engine.refine import refine  # noqa: E402

@@ -21,14 +21,13 @@ from .shared.channel import Channel, unlink
 from .shared.errors import VbgError
 from .engine.refine import refine_lowres
 from .engine.segment import Segmenter
-from .shared.settings import Settings
+from .shared.settings import WORKER_KEYS, Settings
 
 OBS_BEAT_TIMEOUT_S = 10.0      # OBS's supervisor beats every 50 ms
 BUSY_POLL_S = 0.002            # poll period while frames are flowing
 IDLE_POLL_S = 0.02             # ... and after IDLE_AFTER_S without a frame
 IDLE_AFTER_S = 0.5
 STATS_EVERY_S = 0.5
-WORKER_KEYS = ("model", "provider", "threads", "edge_refine", "smoothing", "threshold", "softness")
 
 
 def parent_alive(parent_pid: int) -> bool:

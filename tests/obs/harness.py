@@ -32,6 +32,8 @@ import time
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
+from vbg_core.shared.settings import KEYS
+
 COLLECTION = "vbg"
 PROFILE = "vbg"
 SCENE = "Scene"
@@ -42,7 +44,16 @@ def missing_tools() -> List[str]:
     return [tool for tool in ("obs", "Xvfb") if shutil.which(tool) is None]
 
 
+def known_settings(settings: dict) -> dict:
+    """`settings`, after checking each key is one of the settings table's (OBS would
+    silently keep a misspelt key and the filter would never read it)."""
+    unknown = set(settings) - set(KEYS)
+    assert not unknown, f"not settings keys of the filter: {sorted(unknown)}"
+    return settings
+
+
 def vbg_filter(name: str = "Virtual Background", **settings) -> dict:
+    known_settings(settings)
     return {"name": name, "id": "vbg_filter", "versioned_id": "vbg_filter", "settings": settings}
 
 

@@ -5,9 +5,11 @@ and obspython). It watches the folder named by VBG_TEST_TRIGGER_DIR:
   re-import the module, script_load), then deletes the file.
 - `panel` (JSON {"source": ..., "filter": ..., "mode": ...}): builds that filter's
   properties panel through libobs, applies the mode to run its modified callback,
-  and writes what a user would see to `panel.json` (then deletes the trigger).
+  and writes what a user would see to `panel.json` (every property of every group,
+  and the filter type's defaults as OBS holds them; then deletes the trigger).
 """
 
+import ctypes
 import importlib
 import json
 import os
@@ -16,9 +18,7 @@ import sys
 import obspython as obs
 
 FOLDER = os.environ.get("VBG_TEST_TRIGGER_DIR", "")
-GROUPS = {"background": ("mode", "color", "image_path", "image_fit", "blur_level"),
-          "quality": ("model", "edge_refine", "smoothing", "threshold", "softness"),
-          "performance": ("provider", "threads")}
+GROUPS = ("background", "quality", "performance")
 
 
 def reload_vbg():
@@ -30,13 +30,29 @@ def reload_vbg():
         print("obs_helper: reloaded obs_vbg")
 
 
-def describe(props, names):
-    seen = {}
-    for name in names:
-        prop = obs.obs_properties_get(props, name)
-        if prop:
-            seen[name] = {"visible": obs.obs_property_visible(prop),
-                          "label": obs.obs_property_description(prop)}
+def _libobs():
+    """libobs through ctypes, for the one call obspython cannot make (obs_property_next
+    takes an obs_property_t **)."""
+    lib = ctypes.CDLL("libobs.so.0")
+    lib.obs_properties_first.argtypes, lib.obs_properties_first.restype = [ctypes.c_void_p], ctypes.c_void_p
+    lib.obs_property_next.argtypes, lib.obs_property_next.restype = [ctypes.POINTER(ctypes.c_void_p)], ctypes.c_bool
+    lib.obs_property_name.argtypes, lib.obs_property_name.restype = [ctypes.c_void_p], ctypes.c_char_p
+    lib.obs_property_description.argtypes, lib.obs_property_description.restype = [ctypes.c_void_p], ctypes.c_char_p
+    lib.obs_property_visible.argtypes, lib.obs_property_visible.restype = [ctypes.c_void_p], ctypes.c_bool
+    return lib
+
+
+def describe(props):
+    """Every property of `props` (obspython's obs_properties_t *), in order: name -> what
+    a user sees of it."""
+    lib, seen = _libobs(), {}
+    prop = ctypes.c_void_p(lib.obs_properties_first(int(props)))
+    while prop.value:
+        seen[lib.obs_property_name(prop).decode()] = {
+            "visible": lib.obs_property_visible(prop),
+            "label": (lib.obs_property_description(prop) or b"").decode()}
+        if not lib.obs_property_next(ctypes.byref(prop)):
+            break
     return seen
 
 
@@ -46,12 +62,16 @@ def dump_panel(request):
     props = obs.obs_source_properties(vbg)
     settings = obs.obs_data_create()
     obs.obs_data_set_string(settings, "mode", request["mode"])
-    result = {"top": describe(props, ("status", "refresh_status", "background", "quality", "performance"))}
+    result = {"top": describe(props)}
     background = obs.obs_property_group_content(obs.obs_properties_get(props, "background"))
     obs.obs_property_modified(obs.obs_properties_get(background, "mode"), settings)
-    for group, names in GROUPS.items():
-        content = obs.obs_property_group_content(obs.obs_properties_get(props, group))
-        result[group] = describe(content, names)
+    for group in GROUPS:
+        result[group] = describe(obs.obs_property_group_content(obs.obs_properties_get(props, group)))
+    current = obs.obs_source_get_settings(vbg)
+    defaults = obs.obs_data_get_defaults(current)       # the defaults as plain values, for JSON
+    result["defaults"] = json.loads(obs.obs_data_get_json(defaults))
+    obs.obs_data_release(defaults)
+    obs.obs_data_release(current)
     obs.obs_data_release(settings)
     obs.obs_properties_destroy(props)
     obs.obs_source_release(vbg)

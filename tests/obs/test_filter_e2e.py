@@ -21,13 +21,13 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.obs.harness import (ObsInstance, cmdline, image_source, media_source, processes_matching,
+from tests.obs.harness import (ObsInstance, cmdline, image_source, known_settings, media_source, processes_matching,
                                vbg_filter)
 from vbg_core.cli import media
 from vbg_core.engine import images
 from vbg_core.engine.compose import blur_background, fit_image
 from vbg_core.engine.pipeline import Pipeline
-from vbg_core.shared.settings import BLUR_LEVELS, Settings
+from vbg_core.shared.settings import BLUR_LEVELS, TABLE, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -96,7 +96,7 @@ def ask_helper(obs, name: str, content: str = "", timeout: float = 15.0) -> None
 
 # ---- helpers ----
 def set_filter(obs, **values):
-    obs.client.set_source_filter_settings("Person", "VBG", values, True)
+    obs.client.set_source_filter_settings("Person", "VBG", known_settings(values), True)
 
 
 def mad(a, b, where=None) -> float:
@@ -360,12 +360,11 @@ def test_properties_panel_shows_only_what_the_mode_uses(obs, mode, shown, photo,
     panel = json.loads((obs.triggers / "panel.json").read_text())
     assert set(panel["top"]) == {"status", "refresh_status", "background", "quality", "performance"}
     assert "inference on cpu" in panel["top"]["status"]["label"], panel["top"]["status"]
-    assert set(panel["quality"]) == {"model", "edge_refine", "smoothing", "threshold", "softness"}
-    assert set(panel["performance"]) == {"provider", "threads"}
-    background = panel["background"]
-    assert background["mode"]["visible"]
-    assert {name for name in ("color", "image_path", "image_fit", "blur_level")
-            if background[name]["visible"]} == shown
+    for group in ("background", "quality", "performance"):       # the settings table, and nothing else
+        assert list(panel[group]) == [key.key for key in TABLE if key.group == group]
+        assert [p["label"] for p in panel[group].values()] == [key.label for key in TABLE if key.group == group]
+    assert panel["defaults"] == {key.key: key.default for key in TABLE}
+    assert {name for name, prop in panel["background"].items() if prop["visible"]} == {"mode"} | shown
 
 
 def test_status_line_tells_the_truth_about_the_provider(obs, photo, regions):

@@ -1,8 +1,11 @@
+from dataclasses import fields
+
 import pytest
 
 from vbg_core.shared.errors import SettingsError
-from vbg_core.shared.settings import (BLUR_LEVELS, Settings, color_from_obs, color_to_obs, parse_background,
-                               parse_blur, parse_color)
+from vbg_core.shared.models import REGISTRY
+from vbg_core.shared.settings import (BLUR_LEVELS, TABLE, WORKER_KEYS, Settings, allowed, color_from_obs,
+                                      color_to_obs, parse_background, parse_blur, parse_color)
 
 
 @pytest.mark.parametrize("value, rgb", [(0x00FF00, (0, 255, 0)), ("#FF8000", (255, 128, 0)),
@@ -65,3 +68,31 @@ def test_blur_number_bounds():
     assert parse_blur(5) == 5.0
     with pytest.raises(SettingsError):
         parse_blur(0)
+
+
+# ---- the one table of keys ----
+
+STABLE_KEYS = ["mode", "color", "image_path", "image_fit", "blur_level", "model", "edge_refine", "smoothing",
+               "threshold", "softness", "provider", "threads"]     # saved scene collections rely on these
+
+
+def test_the_table_holds_the_stable_keys_and_fills_every_field():
+    assert [key.key for key in TABLE] == STABLE_KEYS
+    assert sorted(key.field for key in TABLE) == sorted(f.name for f in fields(Settings))
+    assert Settings.from_obs({key.key: key.default for key in TABLE}) == Settings()
+
+
+@pytest.mark.parametrize("key", [key for key in TABLE if key.choices], ids=lambda key: key.key)
+def test_every_listed_choice_is_accepted_and_nothing_else(key):
+    for value in allowed(key.key):
+        assert Settings.from_obs({key.key: value, "image_path": "x.jpg"})
+    with pytest.raises(SettingsError):
+        Settings.from_obs({key.key: "no-such-choice"})
+
+
+def test_the_model_choices_are_the_registry():
+    assert allowed("model") == tuple(REGISTRY)
+
+
+def test_the_worker_reads_the_quality_and_performance_keys():
+    assert WORKER_KEYS == tuple(key.key for key in TABLE if key.group in ("quality", "performance"))

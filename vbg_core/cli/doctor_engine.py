@@ -5,7 +5,6 @@ model files against the registry's sha256, cameras and the virtual-camera backen
 import importlib.metadata
 import importlib.util
 import json
-import os
 import platform
 import subprocess
 import tempfile
@@ -14,12 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Tuple
 
+from ..shared.interpreter import PYTHON_FILE, find_worker_python
 from ..shared.models import REGISTRY, ModelSpec, file_sha256
 
 OK, WARN, FAIL = "OK", "WARN", "FAIL"
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "obs_vbg.py"
-PYTHON_FILE = REPO / "obs_vbg_python.txt"
 ORT_BUILDS = ("onnxruntime", "onnxruntime-gpu", "onnxruntime-directml", "onnxruntime-openvino")
 WORKER_PACKAGES = ("vbg_core", "numpy", "cv2", "onnxruntime", "av")
 PROVIDER_FIX = {
@@ -61,15 +60,6 @@ def first_line(exc: BaseException) -> str:
 
 # --- the worker's interpreter ---------------------------------------------------------
 
-def worker_python() -> Tuple[str, str]:
-    """(interpreter, where the choice came from), as the OBS filter resolves it."""
-    if os.environ.get("VBG_PYTHON"):
-        return os.environ["VBG_PYTHON"], "VBG_PYTHON"
-    if PYTHON_FILE.is_file():
-        return PYTHON_FILE.read_text(encoding="utf-8").strip(), PYTHON_FILE.name
-    return "", PYTHON_FILE.name
-
-
 def probe_interpreter(python: str) -> dict:
     done = subprocess.run([python, "-c", _PROBE], capture_output=True, text=True, timeout=120,
                           cwd=tempfile.gettempdir())     # -c imports from the working directory first
@@ -79,12 +69,11 @@ def probe_interpreter(python: str) -> dict:
 
 
 def check_worker() -> List[Check]:
-    python, source = worker_python()
-    reinstall = "run install/install.sh (it writes obs_vbg_python.txt next to obs_vbg.py)"
-    if not python:
-        return [Check("worker interpreter", FAIL, f"{PYTHON_FILE} is missing", reinstall)]
-    if not (os.path.isfile(python) and os.access(python, os.X_OK)):
-        return [Check("worker interpreter", FAIL, f"{python} (from {source}) is not an executable file", reinstall)]
+    found = find_worker_python(str(REPO))
+    python, source = found.path, found.source
+    reinstall = f"run install/install.sh (it writes {PYTHON_FILE} next to obs_vbg.py)"
+    if found.problem:
+        return [Check("worker interpreter", FAIL, found.problem, reinstall)]
     try:
         info = probe_interpreter(python)
     except (RuntimeError, OSError, ValueError, subprocess.SubprocessError) as exc:

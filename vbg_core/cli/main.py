@@ -15,30 +15,31 @@ from ..engine import images
 from ..shared.errors import MediaError, VbgError
 from ..engine.pipeline import Pipeline
 from .render import render_video
-from ..shared.settings import MODELS, PROVIDERS, Settings, parse_background
+from ..shared.settings import KEYS, TABLE, Key, Settings, parse_background
 
 
 def _engine_options(parser: argparse.ArgumentParser) -> None:
+    """The engine's flags, made from the settings table (the keys the worker reads)."""
     group = parser.add_argument_group("engine")
-    group.add_argument("--model", default="landscape", choices=MODELS,
-                       help="landscape (144x256, for 16:9 cameras; default) or general (256x256)")
-    group.add_argument("--provider", default="auto", choices=PROVIDERS,
-                       help="onnxruntime execution provider (default: auto, the best one present)")
-    group.add_argument("--threads", type=int, default=1, help="inference threads (default 1)")
-    group.add_argument("--no-edges", action="store_true", help="plain bilinear mask upsampling")
-    defaults = Settings()
-    group.add_argument("--smoothing", type=float, default=defaults.smoothing,
-                       help=f"temporal smoothing 0..1 (default {defaults.smoothing})")
-    group.add_argument("--threshold", type=float, default=defaults.threshold,
-                       help=f"person probability cut 0..1 (default {defaults.threshold})")
-    group.add_argument("--softness", type=float, default=defaults.softness,
-                       help=f"soft edge width 0..1 (default {defaults.softness})")
+    for key in TABLE:
+        if key.worker:
+            _add_flag(group, key)
+
+
+def _add_flag(parser, key: Key) -> None:
+    """One table key as a flag: a bool that defaults to on as --no-X, a list with its
+    choices, a number with its type; the help ends with the default."""
+    if key.kind == "bool":
+        parser.add_argument(key.flag, dest=key.field, action="store_false", help=key.help)
+        return
+    kind = {"int": int, "double": float}.get(key.kind, str)
+    values = {"choices": [value for value, _ in key.choices]} if key.choices else {}
+    parser.add_argument(key.flag, dest=key.field, type=kind, default=key.default,
+                        help=f"{key.help} (default {key.default})", **values)
 
 
 def _settings(args, **overrides) -> Settings:
-    values = dict(model=args.model, provider=args.provider, threads=args.threads,
-                  edges=not args.no_edges, smoothing=args.smoothing,
-                  threshold=args.threshold, softness=args.softness)
+    values = {key.field: getattr(args, key.field) for key in TABLE if key.worker}
     values.update(overrides)
     return Settings(**values)
 
@@ -115,8 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("-o", "--output", required=True)
     render.add_argument("--background", default="blur",
                         help="blur | blur:low|medium|high|SIGMA | #RRGGBB | transparent | IMAGE PATH")
-    render.add_argument("--fit", dest="image_fit", default="cover", choices=("cover", "contain", "stretch"),
-                        help="how a background image fills the frame (default cover)")
+    _add_flag(render, KEYS["image_fit"])
     render.set_defaults(func=cmd_render)
 
     mask = sub.add_parser("mask", help="write person masks (255 = person) for images, videos or frame folders")

@@ -34,10 +34,16 @@ class View:
 
 
 def _fallback(values: dict) -> Settings:
-    try:
-        return Settings.from_obs(dict(values, mode="blur", image_path=""))
-    except SettingsError:
-        return Settings()
+    """What to draw with while the settings are invalid: blur, with every key that is
+    valid on its own kept."""
+    valid = {}
+    for key, value in values.items():
+        try:
+            Settings.from_obs({key: value})
+            valid[key] = value
+        except SettingsError:
+            pass
+    return Settings.from_obs(valid).with_(mode="blur")
 
 
 def _channel_name(handle: int) -> str:

@@ -4,8 +4,8 @@ One background thread (the `Supervisor`) polls every worker every 50 ms: it writ
 OBS's heartbeat into each channel, notices a dead or hung worker, and restarts it
 with back-off. The graphics thread only reads `Worker.alive_since` and never waits.
 
-The interpreter is the one line in `obs_vbg_python.txt` next to obs_vbg.py (written
-by the installer), or the environment variable VBG_PYTHON, which overrides it.
+The interpreter is found by vbg_core/shared/interpreter.py (the installer's record
+next to obs_vbg.py, or VBG_PYTHON), as `vbg doctor` finds it.
 """
 
 import os
@@ -14,33 +14,16 @@ import subprocess
 import tempfile
 import threading
 import time
-from typing import Callable, List, Optional, Tuple
+from typing import Callable, List, Optional
 
 from ..shared.channel import Channel
+from ..shared.interpreter import find_worker_python
 
 POLL_S = 0.05
 BACKOFF_S = (0.1, 0.5, 1.0, 2.0, 5.0, 10.0)
 HEALTHY_AFTER_S = 30.0          # a worker up this long resets the back-off
 HANG_S = 5.0                    # no worker heartbeat for this long: kill it
 START_GRACE_S = 20.0            # time a new worker has to write its first heartbeat
-PYTHON_FILE = "obs_vbg_python.txt"
-
-
-def find_python(script_dir: str) -> Tuple[Optional[str], str]:
-    """-> (interpreter path, "") or (None, what is wrong in plain words)."""
-    override = os.environ.get("VBG_PYTHON", "").strip()
-    if override:
-        return (override, "") if os.path.isfile(override) else \
-            (None, f"VBG_PYTHON points to {override}, which does not exist")
-    record = os.path.join(script_dir, PYTHON_FILE)
-    try:
-        with open(record, encoding="utf-8") as handle:
-            path = handle.readline().strip()
-    except OSError:
-        return None, f"no worker Python: {record} is missing; run the installer (install/install.sh)"
-    if not os.path.isfile(path):
-        return None, f"the worker Python in {record} ({path}) does not exist; run the installer again"
-    return path, ""
 
 
 def describe_exit(code: int) -> str:
@@ -91,9 +74,10 @@ class Worker:
             self.failures = 0
 
     def start(self, now: float) -> None:
-        python, problem = find_python(self.script_dir)
-        if python is None:
-            self.set_problem(problem)
+        found = find_worker_python(self.script_dir)
+        python = found.path
+        if found.problem:
+            self.set_problem(found.problem)
             self.next_start = now + BACKOFF_S[-1]
             return
         self.channel.reset_worker()

@@ -1,8 +1,11 @@
-"""One validated settings object for the engine, the worker and the OBS filter.
+"""The settings: one table of keys, and one validated `Settings` object built from it.
 
 Standard library only: the OBS side imports this module inside OBS's embedded Python.
-Keys are named once here; `Settings.from_obs` parses the filter's settings,
-`parse_background` parses the command line's `--background` value.
+Every setting is named once, in `TABLE`: its OBS key (stable: saved scene collections
+and obs-websocket use it), the `Settings` field it fills, its type, default, allowed
+values, label and `vbg` flag. The properties panel, the filter's defaults and parsing
+(`Settings.from_obs`), the keys the worker reads and the command line's flags are all
+made from it; `parse_background` parses the command line's `--background` value.
 """
 
 from dataclasses import dataclass, replace
@@ -10,15 +13,67 @@ from typing import Tuple, Union
 
 from .errors import SettingsError
 
-MODES = ("blur", "color", "image", "transparent")
-FITS = ("cover", "contain", "stretch")
-MODELS = ("landscape", "general")
-PROVIDERS = ("auto", "cpu", "directml", "cuda", "coreml")
 # Gaussian sigma of the background blur, in pixels of a 720-line frame (scaled with
 # the frame's height so a level looks the same at every resolution).
 BLUR_LEVELS = {"low": 6.0, "medium": 12.0, "high": 24.0}
 
 Rgb = Tuple[int, int, int]
+Choices = Tuple[Tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Key:
+    """One setting, as OBS stores it."""
+    key: str                    # the OBS settings key
+    field: str                  # the Settings field it fills
+    kind: str                   # string | path | color (0xAABBGGRR) | bool | int | double
+    default: object             # in OBS's form
+    label: str                  # in the properties panel
+    group: str                  # background | quality | performance: the panel's group
+    choices: Choices = ()       # (value, label) of a list
+    bounds: Tuple[float, float, float] = ()     # (min, max, step) of a number's control
+    flag: str = ""              # its `vbg` flag ("" = only through --background)
+    mode: str = ""              # shown only in this mode ("" = always)
+    worker: bool = False        # the worker needs it (the model and the mask's quality)
+    help: str = ""              # the flag's help, where the label is not enough
+
+
+TABLE: Tuple[Key, ...] = (
+    Key("mode", "mode", "string", "blur", "Replace with", "background", choices=(
+        ("blur", "Blur"), ("color", "Colour"), ("image", "Image"),
+        ("transparent", "Transparent (keep the person, see through the rest)"))),
+    Key("color", "color", "color", 0xFFFFFFFF, "Colour", "background", mode="color"),
+    Key("image_path", "image_path", "path", "", "Image", "background", mode="image"),
+    Key("image_fit", "image_fit", "string", "cover", "Image fit", "background", mode="image", flag="--fit",
+        choices=(("cover", "Cover (fill, crop the edges)"), ("contain", "Contain (fit inside, black bars)"),
+                 ("stretch", "Stretch")), help="how a background image fills the frame"),
+    Key("blur_level", "blur", "string", "medium", "Blur strength", "background", mode="blur",
+        choices=tuple((level, level.capitalize()) for level in BLUR_LEVELS)),
+    Key("model", "model", "string", "landscape", "Model", "quality", flag="--model", worker=True, choices=(
+        ("landscape", "Landscape (fast, for 16:9 cameras)"), ("general", "General (square)")),
+        help="landscape (144x256, for 16:9 cameras) or general (256x256)"),
+    Key("edge_refine", "edges", "bool", True, "Refine edges (follow hair and shoulders)", "quality",
+        flag="--no-edges", worker=True, help="plain bilinear mask upsampling"),
+    Key("smoothing", "smoothing", "double", 0.7, "Temporal smoothing", "quality", bounds=(0.0, 1.0, 0.05),
+        flag="--smoothing", worker=True, help="temporal smoothing 0..1"),
+    Key("threshold", "threshold", "double", 0.5, "Person threshold", "quality", bounds=(0.05, 0.95, 0.05),
+        flag="--threshold", worker=True, help="person probability cut 0..1"),
+    Key("softness", "softness", "double", 0.25, "Edge softness", "quality", bounds=(0.0, 1.0, 0.05),
+        flag="--softness", worker=True, help="soft edge width 0..1"),
+    Key("provider", "provider", "string", "auto", "Inference on", "performance", flag="--provider", worker=True,
+        choices=(("auto", "Automatic (best available)"), ("cpu", "CPU"), ("directml", "DirectML (Windows GPU)"),
+                 ("cuda", "CUDA (NVIDIA)"), ("coreml", "Core ML (macOS)")),
+        help="onnxruntime execution provider (auto: the best one present)"),
+    Key("threads", "threads", "int", 1, "Inference threads", "performance", bounds=(1, 16, 1),
+        flag="--threads", worker=True, help="inference threads"),
+)
+KEYS = {k.key: k for k in TABLE}
+WORKER_KEYS = tuple(k.key for k in TABLE if k.worker)
+
+
+def allowed(key: str) -> Tuple[str, ...]:
+    """The values a list setting accepts."""
+    return tuple(value for value, _ in KEYS[key].choices)
 
 
 def parse_color(value: Union[int, str]) -> Rgb:
@@ -76,28 +131,33 @@ def _fraction(name: str, value: float) -> float:
     return number
 
 
+def _default(key: str):
+    return KEYS[key].default
+
+
 @dataclass(frozen=True)
 class Settings:
-    """Everything that decides how a frame is processed. Validated on construction."""
+    """Everything that decides how a frame is processed. Validated on construction;
+    the defaults are the table's."""
 
-    mode: str = "blur"
-    color: Rgb = (255, 255, 255)
-    image_path: str = ""
-    image_fit: str = "cover"
-    blur: float = BLUR_LEVELS["medium"]
-    model: str = "landscape"
-    provider: str = "auto"
-    threads: int = 1
-    edges: bool = True          # guided edge refinement at output resolution
-    smoothing: float = 0.7      # temporal smoothing strength, 0 = off (motion-aware)
-    threshold: float = 0.5      # probability at which alpha is 50 %
-    softness: float = 0.25      # width of the soft alpha ramp around the threshold
+    mode: str = _default("mode")
+    color: Rgb = color_from_obs(_default("color"))
+    image_path: str = _default("image_path")
+    image_fit: str = _default("image_fit")
+    blur: float = parse_blur(_default("blur_level"))     # sigma at 720 lines
+    model: str = _default("model")
+    provider: str = _default("provider")
+    threads: int = _default("threads")
+    edges: bool = _default("edge_refine")       # guided edge refinement at output resolution
+    smoothing: float = _default("smoothing")    # temporal smoothing strength, 0 = off (motion-aware)
+    threshold: float = _default("threshold")    # probability at which alpha is 50 %
+    softness: float = _default("softness")      # width of the soft alpha ramp around the threshold
 
     def __post_init__(self):
-        object.__setattr__(self, "mode", _choice("mode", self.mode, MODES))
-        object.__setattr__(self, "image_fit", _choice("image fit", self.image_fit, FITS))
-        object.__setattr__(self, "model", _choice("model", self.model, MODELS))
-        object.__setattr__(self, "provider", _choice("provider", self.provider, PROVIDERS))
+        object.__setattr__(self, "mode", _choice("mode", self.mode, allowed("mode")))
+        object.__setattr__(self, "image_fit", _choice("image fit", self.image_fit, allowed("image_fit")))
+        object.__setattr__(self, "model", _choice("model", self.model, allowed("model")))
+        object.__setattr__(self, "provider", _choice("provider", self.provider, allowed("provider")))
         object.__setattr__(self, "color", tuple(parse_color(_rgb_int(self.color))))
         object.__setattr__(self, "blur", parse_blur(self.blur))
         if isinstance(self.threads, bool) or not 1 <= int(self.threads) <= 64:
@@ -113,13 +173,13 @@ class Settings:
 
     @classmethod
     def from_obs(cls, data: dict) -> "Settings":
-        """Build from the OBS filter's settings (keys as in OBS_KEYS, colour 0xAABBGGRR)."""
+        """Build from the OBS filter's settings ({OBS key: value}, colour 0xAABBGGRR);
+        a key that is absent keeps its default."""
         values = {}
-        for key, field_name in OBS_KEYS.items():
-            if key in data and data[key] is not None:
-                values[field_name] = data[key]
-        if "color" in values:
-            values["color"] = color_from_obs(values["color"])
+        for key in TABLE:
+            value = data.get(key.key)
+            if value is not None:
+                values[key.field] = color_from_obs(value) if key.kind == "color" else value
         return cls(**values)
 
 
@@ -129,23 +189,6 @@ def _rgb_int(color) -> int:
             return (color[0] << 16) | (color[1] << 8) | color[2]
         raise SettingsError(f"invalid colour {color!r}: components must be integers 0-255")
     return color
-
-
-# OBS settings key -> Settings field. Stable: saved scene collections rely on it.
-OBS_KEYS = {
-    "mode": "mode",
-    "color": "color",
-    "image_path": "image_path",
-    "image_fit": "image_fit",
-    "blur_level": "blur",
-    "model": "model",
-    "provider": "provider",
-    "threads": "threads",
-    "edge_refine": "edges",
-    "smoothing": "smoothing",
-    "threshold": "threshold",
-    "softness": "softness",
-}
 
 
 def parse_background(value: str) -> dict:
