@@ -15,7 +15,7 @@ sys.path.insert(0, str(ROOT))
 
 from vbg_core.engine import metrics  # noqa: E402
 from vbg_core.engine.refine import refine  # noqa: E402
-from vbg_core.engine.segment import FITS, Segmenter  # noqa: E402
+from vbg_core.engine.segment import MODEL_FITS, Segmenter  # noqa: E402
 from vbg_core.shared.settings import Settings  # noqa: E402
 
 from quality import image_pairs  # noqa: E402
@@ -41,7 +41,7 @@ def main() -> int:
     print(f"{'model':>10} | {'fit':>9} | " + " | ".join(f"{a:>11}" for a in ASPECTS) + " | mean IoU | mean BF")
     for model in ("landscape", "general"):
         settings = Settings(model=model)
-        for fit in FITS:
+        for fit in MODEL_FITS:
             segmenter = Segmenter(model, fit=fit)
             cells, ious, bfs = [], [], []
             for aspect in ASPECTS.values():

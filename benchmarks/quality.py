@@ -21,7 +21,7 @@ from vbg_core.cli import media  # noqa: E402
 from vbg_core.engine import images, metrics  # noqa: E402
 from vbg_core.cli.bench import naive_alpha  # noqa: E402
 from vbg_core.engine.refine import refine  # noqa: E402
-from vbg_core.engine.segment import FITS, Segmenter  # noqa: E402
+from vbg_core.engine.segment import MODEL_FITS, Segmenter  # noqa: E402
 from vbg_core.shared.settings import Settings  # noqa: E402
 
 
@@ -42,7 +42,7 @@ def score_images(directory: Path, settings: Settings) -> None:
     print(f"{'model':>10} | {'method':>22} | {'IoU':>6} | {'BF':>6}")
     for model in ("landscape", "general"):
         rows = {"raw (stretch, bilinear)": []}
-        for fit in FITS:
+        for fit in MODEL_FITS:
             segmenter = Segmenter(model, fit=fit)
             for edges in (False, True):
                 key = f"{fit}{' + edges' if edges else ''}"

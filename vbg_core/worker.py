@@ -48,7 +48,10 @@ def quantize(alpha_f32: np.ndarray) -> np.ndarray:
     return np.clip(alpha_f32 * 255.0 + 0.5, 0, 255).astype(np.uint8)
 
 
-class Worker:
+class WorkerLoop:
+    """The worker process's loop (its one thread): owns the channel's worker side, the
+    Segmenter and the temporal state."""
+
     def __init__(self, channel: Channel, parent_pid: int):
         self.channel, self.parent_pid = channel, parent_pid
         self.settings: Optional[Settings] = None
@@ -170,7 +173,7 @@ def main(argv=None) -> int:
         print(f"vbg worker: {exc}", file=sys.stderr)
         return 2
     try:
-        return Worker(channel, args.parent_pid).run()
+        return WorkerLoop(channel, args.parent_pid).run()
     except KeyboardInterrupt:
         return 0
     finally:

@@ -3,7 +3,7 @@
 import os
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Callable, Optional
+from typing import Callable
 
 import cv2
 import numpy as np
@@ -105,18 +105,16 @@ class Workspace:
         return array
 
 
-_POOL: Optional[ThreadPoolExecutor] = None
-_ASIDE: Optional[ThreadPoolExecutor] = None
+# The engine's two thread pools, made once here (their threads start with the first job).
 BANDS = min(4, os.cpu_count() or 1)
+_BAND_POOL = ThreadPoolExecutor(max_workers=max(1, BANDS - 1), thread_name_prefix="vbg-band")
+_ASIDE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vbg-aside")
 
 
 def aside(work: Callable, *args) -> Future:
     """Run `work(*args)` on a thread of its own (one, shared by all callers), beside
     the caller's own work; -> its Future. Not the band pool: a long job there would
     hold up the bands that the caller runs meanwhile."""
-    global _ASIDE
-    if _ASIDE is None:
-        _ASIDE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vbg-aside")
     return _ASIDE.submit(work, *args)
 
 
@@ -124,15 +122,12 @@ def in_bands(work: Callable[[slice], None], height: int, bands: int = 0) -> None
     """Run `work(rows)` over horizontal bands of a frame on a small thread pool.
     OpenCV's element-wise operations run on one core and release the GIL, so on a
     multi-core machine the bands of a full-resolution pass run side by side."""
-    global _POOL
     bands = bands or BANDS
     if bands <= 1 or height < 64:
         work(slice(0, height))
         return
-    if _POOL is None:
-        _POOL = ThreadPoolExecutor(max_workers=bands - 1, thread_name_prefix="vbg-band")
     edges = [height * i // bands for i in range(bands + 1)]
-    futures = [_POOL.submit(work, slice(a, b)) for a, b in zip(edges[1:-1], edges[2:])]
+    futures = [_BAND_POOL.submit(work, slice(a, b)) for a, b in zip(edges[1:-1], edges[2:])]
     work(slice(0, edges[1]))            # the first band here, the others on the pool
     for future in futures:
         future.result()

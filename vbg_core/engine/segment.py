@@ -121,7 +121,7 @@ class Segmenter:
 
 # How a frame is put into the model's input when the aspect ratios differ. Measured on
 # real photos (benchmarks/aspect.py, RESULTS.md "Aspect ratio"): stretch is the default.
-FITS = ("stretch", "letterbox", "crop", "balanced")
+MODEL_FITS = ("stretch", "letterbox", "crop", "balanced")
 
 
 def _placement(frame_hw, model_hw, fit: str):
@@ -141,8 +141,8 @@ def fit_to_model(rgb_u8: np.ndarray, model_hw, fit: str) -> np.ndarray:
     mh, mw = model_hw
     if fit == "stretch":
         return shrink(rgb_u8, mw, mh)
-    if fit not in FITS:
-        raise ValueError(f"unknown fit {fit!r}: choose one of {', '.join(FITS)}")
+    if fit not in MODEL_FITS:
+        raise ValueError(f"unknown fit {fit!r}: choose one of {', '.join(MODEL_FITS)}")
     cw, ch, y0, x0 = _placement(rgb_u8.shape[:2], model_hw, fit)
     resized = shrink(rgb_u8, cw, ch)
     canvas = np.zeros((mh, mw, 3), np.uint8)

@@ -7,6 +7,8 @@ frame through; the status line says why.
 """
 
 import os
+import queue
+import secrets
 import threading
 from collections import deque
 from dataclasses import dataclass
@@ -19,9 +21,7 @@ from ..shared.settings import Settings
 from . import libobs as L
 from .gpu import Gpu, ImageFile, fit_xform, readback_size
 from .panel import read_settings
-from .supervisor import Worker
-
-_counter = [0]
+from .supervisor import WorkerProcess
 
 
 @dataclass(frozen=True)
@@ -46,29 +46,60 @@ def _fallback(values: dict) -> Settings:
     return Settings.from_obs(valid).with_(mode="blur")
 
 
-def _channel_name(handle: int) -> str:
-    _counter[0] += 1
-    return f"vbg_{os.getpid()}_{handle}_{_counter[0]}"
+def _channel_name() -> str:
+    """A block name unique in this OBS process and not guessable by another program
+    (short enough for macOS's 31-character limit)."""
+    return f"vbg_{os.getpid()}_{secrets.token_hex(6)}"
+
+
+class FrameStats:
+    """What the drawn frames were like (mask age, regions used), over the last 600.
+    Written by the graphics thread, summarised by the supervisor's and UI threads."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.ages = deque(maxlen=600)
+        self.by_regions = deque(maxlen=600)
+
+    def add(self, age: int, by_regions: bool) -> None:
+        with self.lock:
+            self.ages.append(age)
+            self.by_regions.append(by_regions)
+
+    def summary(self) -> str:
+        with self.lock:
+            ages, by_regions = sorted(self.ages), sum(self.by_regions)
+        if not ages:
+            return "no masks drawn yet"
+        return (f"mask age median {ages[len(ages) // 2]} frames, p90 {ages[int(len(ages) * 0.9)]} "
+                f"over the last {len(ages)} frames, drawn by regions in {100 * by_regions / len(ages):.0f} %")
 
 
 class VbgFilter:
-    def __init__(self, plugin, handle: int, source, data):
+    """Threads and what each owns:
+    - OBS's UI thread (create, update, properties, destroy): `view` (an immutable
+      View, swapped whole), `settings_sent`, the settings mailbox (under update_lock);
+      images it replaces go into `garbage` (a thread-safe queue).
+    - the graphics thread (render, video_tick, inside the graphics context): `gpu`,
+      `gpu_failed`, the frame and mask counters, the frames mailbox, freeing `garbage`.
+    - the supervisor's thread: the worker (WorkerProcess says what it shares) and,
+      with the UI thread, reading `status()` and `frame_stats.summary()`."""
+
+    def __init__(self, plugin, source, data):
         self.plugin, self.lib, self.source = plugin, plugin.lib, source
         self.name = (self.lib.obs_source_get_name(source) or b"?").decode("utf-8", "replace")
-        self.channel = Channel.create(_channel_name(handle), os.getpid())
-        self.worker = Worker(self.channel, plugin.repo_dir, plugin.script_dir, self.name, self.log)
+        self.channel = Channel.create(_channel_name(), os.getpid())
+        self.worker = WorkerProcess(self.channel, plugin.repo_dir, plugin.script_dir, self.name, self.log)
         self.gpu: Optional[Gpu] = None
         self.gpu_failed = ""
         self.view = View(Settings(), "blur", None, "")
-        self.garbage = []               # replaced images, freed on the graphics thread
+        self.garbage = queue.SimpleQueue()      # replaced images, freed on the graphics thread
         self.settings_sent = 0
         self.frame_id = 0
         self.mask_id = -1
         self.mask_stamp = 0.0
         self.mask_size = (0, 0)
-        self.ages = deque(maxlen=600)
-        self.by_regions = deque(maxlen=600)     # per drawn frame: were the mask's regions used
-        self.stats = {}
+        self.frame_stats = FrameStats()
         self.update_lock = threading.Lock()
         self.update(data)
         plugin.supervisor.add(self.worker)
@@ -99,7 +130,7 @@ class VbgFilter:
             image, notice = self._image(settings.image_path, old.image)
             mode = "image" if image else "blur"
         if old.image is not None and image is not old.image:
-            self.garbage.append(old.image)
+            self.garbage.put(old.image)
         self.view = View(settings, mode, image, notice)
         if notice and notice != old.notice:
             self.log(notice, L.LOG_WARNING)
@@ -113,7 +144,7 @@ class VbgFilter:
             return None, f"background image not found: {path} — showing blur instead"
         image = ImageFile(self.lib, path)
         if not image.loaded:
-            self.garbage.append(image)
+            self.garbage.put(image)
             return None, f"cannot read background image {path} (not a JPG, PNG or WebP file, or corrupt) — showing blur instead"
         return image, ""
 
@@ -124,8 +155,7 @@ class VbgFilter:
         target = lib.obs_filter_get_target(self.source)
         size = (lib.obs_source_get_base_width(target), lib.obs_source_get_base_height(target))
         if not self.worker.wanted:
-            self.worker.label = self.source_label()
-            self.worker.wanted = True
+            self.worker.want(self.source_label())
         if not target or not size[0] or not size[1] or self.worker.alive_since is None:
             return False
         if not self._gpu_ready():
@@ -144,8 +174,9 @@ class VbgFilter:
         self._composite(view, frame, size, small, lo)
         return True
 
-    def tick(self) -> None:
-        """Graphics thread, before this frame's render: read back the last frame."""
+    def collect_frame(self) -> None:
+        """Graphics thread (video_tick, before this frame's render): read back the
+        frame staged by the last render and send it to the worker."""
         if self.gpu is not None and self.worker.alive_since is not None:
             self.lib.obs_enter_graphics()
             try:
@@ -176,15 +207,14 @@ class VbgFilter:
             self.mask_size = (slot.width, slot.height)
         alive_since = self.worker.alive_since
         ready = bool(self.gpu.mask_tex) and alive_since is not None and self.mask_stamp >= alive_since
-        died_at = self.worker.died_at
-        if ready and died_at is not None:
-            self.worker.died_at = None
-            self.log(f"filtered output back {self.mask_stamp - died_at:.2f} s after the worker was lost")
+        if ready and self.worker.died_at is not None:
+            died_at = self.worker.take_died_at()
+            if died_at is not None:
+                self.log(f"filtered output back {self.mask_stamp - died_at:.2f} s after the worker was lost")
         return ready
 
     def _composite(self, view: View, frame, size, small, lo) -> None:
         gpu = self.gpu
-        self.ages.append(self.frame_id - self.mask_id)
         gpu.use_mask(self.mask_size)
         guided = view.settings.edges and self.mask_size == lo
         if guided:
@@ -198,20 +228,20 @@ class VbgFilter:
             params["bg_xform"] = fit_xform(size, (image.head.cx, image.head.cy), view.settings.image_fit)
         elif view.mode == "color":
             params["color"] = tuple(c / 255.0 for c in view.settings.color) + (1.0,)
-        self.by_regions.append(gpu.composite(view.mode, guided, size, params, frame))
+        self.frame_stats.add(self.frame_id - self.mask_id, gpu.composite(view.mode, guided, size, params, frame))
 
     def free_garbage(self) -> None:
-        while self.garbage:
-            self.garbage.pop().free()
+        while not self.garbage.empty():
+            self.garbage.get_nowait().free()
 
     # ---- status ----
     def status(self) -> str:
-        """What is really happening, in plain words."""
+        """What is really happening, in plain words (UI or supervisor thread)."""
         message = Channel.get_json(self.channel.stats)
         alive_since = self.worker.alive_since
         fresh = message and alive_since is not None and message[0] >= alive_since * 1000
-        self.stats = message[1] if fresh else {}    # counter: the worker's time.monotonic() in ms
-        stats, parts = self.stats, []
+        stats = message[1] if fresh else {}     # counter: the worker's time.monotonic() in ms
+        parts = []
         if self.gpu_failed:
             parts.append(self.gpu_failed)
         if self.worker.problem:
@@ -230,14 +260,6 @@ class VbgFilter:
         if self.view.notice:
             parts.append(self.view.notice)
         return "; ".join(parts) or "starting…"
-
-    def age_summary(self) -> str:
-        ages = sorted(self.ages)
-        if not ages:
-            return "no masks drawn yet"
-        return (f"mask age median {ages[len(ages) // 2]} frames, p90 {ages[int(len(ages) * 0.9)]} "
-                f"over the last {len(ages)} frames, drawn by regions in "
-                f"{100 * sum(self.by_regions) / max(1, len(self.by_regions)):.0f} %")
 
     # ---- teardown ----
     def free_gpu(self) -> None:

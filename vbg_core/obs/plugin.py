@@ -7,6 +7,7 @@ the trampolines pass video through.
 """
 
 import os
+import threading
 import time
 
 from . import libobs as L
@@ -18,16 +19,50 @@ from .supervisor import Supervisor
 STATS_INTERVAL_S = float(os.environ.get("VBG_STATS_INTERVAL", "60"))
 
 
+class Filters:
+    """The live filter instances by handle. OBS's UI thread adds and removes them, the
+    graphics thread adopts them after a script reload, every thread looks them up."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.items = {}
+
+    def put(self, handle: int, item: VbgFilter) -> None:
+        with self.lock:
+            self.items[handle] = item
+
+    def pop(self, handle: int):
+        with self.lock:
+            return self.items.pop(handle, None)
+
+    def get(self, handle: int):
+        with self.lock:
+            return self.items.get(handle)
+
+    def take_all(self):
+        with self.lock:
+            items, self.items = list(self.items.values()), {}
+        return items
+
+    def all(self):
+        with self.lock:
+            return list(self.items.values())
+
+
 class Plugin:
+    """Threads: the callbacks come on OBS's UI thread (create, destroy, update,
+    properties), the graphics thread (video_tick, video_render) and, for load and
+    unload, the script thread; `report_status` runs on the supervisor's thread and
+    alone owns `logged` and `stats_at`."""
+
     def __init__(self, script_dir: str):
         self.persistent = persistent()
         self.lib = L.declare(self.persistent.lib)
         self.script_dir = script_dir
         self.repo_dir = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-        self.filters = {}
+        self.filters = Filters()
         self.panel = Panel(self.lib, self.persistent)
-        self.supervisor = Supervisor(self.log)
-        self.supervisor.ticks.append(self.tick)
+        self.supervisor = Supervisor(self.log, self.report_status)
         self.logged = {}
         self.stats_at = time.monotonic()
 
@@ -47,13 +82,13 @@ class Plugin:
     def adopt(self, handle: int, source) -> None:
         data = self.lib.obs_source_get_settings(source)
         try:
-            self.filters[handle] = VbgFilter(self, handle, source, data)
+            self.filters.put(handle, VbgFilter(self, source, data))
         finally:
             self.lib.obs_data_release(data)
 
     def unload(self) -> None:
         self.persistent.impl = None
-        filters, self.filters = list(self.filters.values()), {}
+        filters = self.filters.take_all()
         self.lib.obs_enter_graphics()
         try:
             for item in filters:
@@ -66,13 +101,13 @@ class Plugin:
 
     # ---- callbacks (names match registry.Persistent's trampolines) ----
     def create(self, handle: int, source, data) -> None:
-        self.filters[handle] = VbgFilter(self, handle, source, data)
+        self.filters.put(handle, VbgFilter(self, source, data))
 
     def destroy(self, handle: int) -> None:
-        item = self.filters.pop(handle, None)
+        item = self.filters.pop(handle)
         if item is None:
             return
-        item.log(f"removed; {item.age_summary()}; worker restarts {item.worker.restarts}")
+        item.log(f"removed; {item.frame_stats.summary()}; worker restarts {item.worker.restarts}")
         self.lib.obs_enter_graphics()
         try:
             item.free_gpu()
@@ -101,7 +136,7 @@ class Plugin:
     def video_tick(self, handle: int, seconds: float) -> None:
         item = self.filters.get(handle)
         if item is not None:
-            item.tick()
+            item.collect_frame()
 
     def video_render(self, handle: int) -> bool:
         item = self.filters.get(handle)
@@ -110,7 +145,7 @@ class Plugin:
             if source is None:
                 return False
             self.adopt(handle, source)
-            item = self.filters[handle]
+            item = self.filters.get(handle)
         try:
             return item.render()
         except Exception:
@@ -124,16 +159,16 @@ class Plugin:
         return True         # "Refresh status": rebuild the panel
 
     # ---- supervisor thread ----
-    def tick(self, now: float) -> None:
+    def report_status(self, now: float) -> None:
         """Log each filter's status when its words change, and stats now and then."""
         periodic = now - self.stats_at >= STATS_INTERVAL_S
         if periodic:
             self.stats_at = now
-        for item in list(self.filters.values()):
+        logged, self.logged = self.logged, {}      # only live filters stay in it
+        for item in self.filters.all():
             status = item.status()
-            key = status.split(",")[0]
-            if self.logged.get(item) != key:
-                self.logged[item] = key
+            self.logged[item] = status.split(",")[0]
+            if logged.get(item) != self.logged[item]:
                 item.log(f"status: {status}")
             if periodic:
-                item.log(f"stats: {status}; {item.age_summary()}; worker restarts {item.worker.restarts}")
+                item.log(f"stats: {status}; {item.frame_stats.summary()}; worker restarts {item.worker.restarts}")

@@ -2,7 +2,8 @@
 
 One background thread (the `Supervisor`) polls every worker every 50 ms: it writes
 OBS's heartbeat into each channel, notices a dead or hung worker, and restarts it
-with back-off. The graphics thread only reads `Worker.alive_since` and never waits.
+with back-off. The graphics thread only reads `WorkerProcess.alive_since` and never
+waits.
 
 The interpreter is found by vbg_core/shared/interpreter.py (the installer's record
 next to obs_vbg.py, or VBG_PYTHON), as `vbg doctor` finds it.
@@ -35,15 +36,25 @@ def describe_exit(code: int) -> str:
     return f"exit code {code}"
 
 
-class Worker:
-    """One worker process bound to one channel."""
+class WorkerProcess:
+    """One worker process bound to one channel (the filter's handle on it).
+
+    Threads: the supervisor's thread owns the process and its bookkeeping (`poll`,
+    `start`, `died`; `process`, `failures`, `next_start`, the beats), always under
+    `Supervisor.lock`, which OBS's UI thread also holds when it stops the worker
+    (`Supervisor.remove`). What the other threads see is written under `self.lock`:
+    `alive_since` (None while no worker runs), `died_at`, `problem` and `restarts` by
+    the supervisor's thread; `wanted` and `label` once by the graphics thread
+    (`want`), which also takes `died_at` back (`take_died_at`). Single fields are read
+    without the lock."""
 
     def __init__(self, channel: Channel, repo_dir: str, script_dir: str, label: str,
                  log: Callable[[str], None]):
         self.channel, self.repo_dir, self.script_dir, self.log = channel, repo_dir, script_dir, log
+        self.lock = threading.Lock()
         self.label = label                          # shown in the worker's command line
         self.process: Optional[subprocess.Popen] = None
-        self.alive_since: Optional[float] = None    # read by the graphics thread
+        self.alive_since: Optional[float] = None    # when the running worker started
         self.problem = ""                           # why there is no worker, in words
         self.failures = 0
         self.next_start = 0.0
@@ -51,6 +62,17 @@ class Worker:
         self.wanted = False                         # set by the first render
         self.died_at: Optional[float] = None        # when the last worker was lost
         self.last_beat, self.beat_changed = None, 0.0
+
+    def want(self, label: str) -> None:
+        """Graphics thread, first render: start a worker for the source `label`."""
+        with self.lock:
+            self.label, self.wanted = label, True
+
+    def take_died_at(self) -> Optional[float]:
+        """Graphics thread: when the last worker was lost (once; None if not since)."""
+        with self.lock:
+            died_at, self.died_at = self.died_at, None
+        return died_at
 
     def poll(self, now: float) -> None:
         self.channel.beat_obs()
@@ -95,25 +117,25 @@ class Worker:
             self.set_problem(f"cannot start the worker with {python}: {exc}")
             self.next_start = now + BACKOFF_S[-1]
             return
-        self.alive_since = self.beat_changed = now
-        self.last_beat = None
-        self.problem = ""
+        self.beat_changed, self.last_beat = now, None
+        with self.lock:
+            self.alive_since, self.problem = now, ""
 
     def log_path(self) -> str:
         return os.path.join(tempfile.gettempdir(), f"obs-vbg-worker-{self.channel.name}.log")
 
     def died(self, why: str, now: float) -> None:
-        self.process, self.alive_since, self.died_at = None, None, now
         delay = BACKOFF_S[min(self.failures, len(BACKOFF_S) - 1)]
-        self.failures += 1
-        self.restarts += 1
-        self.next_start = now + delay
+        self.process, self.failures, self.next_start = None, self.failures + 1, now + delay
+        with self.lock:
+            self.alive_since, self.died_at, self.restarts = None, now, self.restarts + 1
         self.set_problem(f"{why}; restarting in {delay:g} s, video passes through meanwhile "
                          f"(log: {self.log_path()})")
 
     def set_problem(self, problem: str) -> None:
-        if problem != self.problem:
-            self.problem = problem
+        with self.lock:
+            changed, self.problem = problem != self.problem, problem
+        if changed:
             self.log(problem)
 
     def kill(self) -> None:
@@ -123,8 +145,9 @@ class Worker:
 
     def stop(self, timeout: float = 2.0) -> None:
         """Terminate (then kill) the worker; waits at most about `timeout` seconds."""
-        process, self.process, self.alive_since = self.process, None, None
-        self.next_start = float("inf")
+        process, self.process, self.next_start = self.process, None, float("inf")
+        with self.lock:
+            self.alive_since = None
         if process is None or process.poll() is not None:
             return
         process.terminate()
@@ -143,21 +166,22 @@ def _detached() -> dict:
 
 
 class Supervisor(threading.Thread):
-    """The one thread polling every worker of this OBS process."""
+    """The one thread polling every worker of this OBS process; after each round it
+    calls `after_poll(now)` (the plugin's status report) on this thread. `workers` is
+    guarded by `lock` (OBS's UI thread adds and removes)."""
 
-    def __init__(self, log: Callable[[str], None]):
+    def __init__(self, log: Callable[[str], None], after_poll: Callable[[float], None]):
         super().__init__(name="obs-vbg supervisor", daemon=True)
-        self.log = log
-        self.workers: List[Worker] = []
+        self.log, self.after_poll = log, after_poll
+        self.workers: List[WorkerProcess] = []
         self.lock = threading.Lock()
         self.stopping = threading.Event()
-        self.ticks: List[Callable[[float], None]] = []
 
-    def add(self, worker: Worker) -> None:
+    def add(self, worker: WorkerProcess) -> None:
         with self.lock:
             self.workers.append(worker)
 
-    def remove(self, worker: Worker) -> None:
+    def remove(self, worker: WorkerProcess) -> None:
         with self.lock:
             if worker in self.workers:
                 self.workers.remove(worker)
@@ -172,11 +196,10 @@ class Supervisor(threading.Thread):
                         worker.poll(now)
                     except Exception as exc:    # keep supervising the others
                         worker.set_problem(f"supervisor error: {exc}")
-            for tick in list(self.ticks):
-                try:
-                    tick(now)
-                except Exception as exc:        # a filter went away mid-tick
-                    self.log(f"supervisor tick failed: {exc!r}")
+            try:
+                self.after_poll(now)
+            except Exception as exc:            # a filter went away mid-report
+                self.log(f"supervisor's status report failed: {exc!r}")
 
     def stop(self) -> None:
         self.stopping.set()
