@@ -53,7 +53,8 @@ class Plugin:
     """Threads: the callbacks come on OBS's UI thread (create, destroy, update,
     properties), the graphics thread (video_tick, video_render) and, for load and
     unload, the script thread; `report_status` runs on the supervisor's thread and
-    alone owns `logged` and `stats_at`."""
+    alone owns `logged` and `stats_at`. No show/hide callbacks: OBS does not render a
+    hidden source, so nothing is read back and its worker idles."""
 
     def __init__(self, script_dir: str):
         self.persistent = persistent()
@@ -126,12 +127,6 @@ class Plugin:
         item = self.filters.get(handle)
         if item is not None:
             item.update(data)
-
-    def set_active(self, handle: int, active: bool) -> None:
-        pass                # inactive sources are not rendered: no readback, worker idles
-
-    def set_shown(self, handle: int, shown: bool) -> None:
-        pass
 
     def video_tick(self, handle: int, seconds: float) -> None:
         item = self.filters.get(handle)

@@ -74,10 +74,6 @@ class Persistent:
             get_defaults=L.GET_DEFAULTS(lambda data: self.call("get_defaults", None, data)),
             get_properties=L.GET_PROPERTIES(lambda h: self.call("get_properties", None, h)),
             update=L.UPDATE(lambda h, data: self.call("update", None, h, data)),
-            activate=L.DATA_FN(lambda h: self.call("set_active", None, h, True)),
-            deactivate=L.DATA_FN(lambda h: self.call("set_active", None, h, False)),
-            show=L.DATA_FN(lambda h: self.call("set_shown", None, h, True)),
-            hide=L.DATA_FN(lambda h: self.call("set_shown", None, h, False)),
             video_tick=L.VIDEO_TICK(lambda h, seconds: self.call("video_tick", None, h, seconds)),
             video_render=L.VIDEO_RENDER(self._render),
         )
