@@ -5,7 +5,7 @@ import pytest
 from vbg_core.shared.errors import SettingsError
 from vbg_core.shared.models import REGISTRY
 from vbg_core.shared.settings import (BLUR_LEVELS, TABLE, WORKER_KEYS, Settings, allowed, color_from_obs,
-                                      color_to_obs, parse_background, parse_blur, parse_color)
+                                      color_to_obs, parse_blur, parse_color)
 
 
 @pytest.mark.parametrize("value, rgb", [(0x00FF00, (0, 255, 0)), ("#FF8000", (255, 128, 0)),
@@ -54,14 +54,6 @@ def test_invalid_settings_say_which(field, value, words):
 def test_image_mode_needs_a_path():
     with pytest.raises(SettingsError, match="needs a background image"):
         Settings(mode="image")
-
-
-@pytest.mark.parametrize("text, fields", [
-    ("blur", {"mode": "blur"}), ("blur:low", {"mode": "blur", "blur": BLUR_LEVELS["low"]}),
-    ("blur:30", {"mode": "blur", "blur": 30.0}), ("#0000FF", {"mode": "color", "color": (0, 0, 255)}),
-    ("transparent", {"mode": "transparent"}), ("beach.jpg", {"mode": "image", "image_path": "beach.jpg"})])
-def test_cli_background(text, fields):
-    assert parse_background(text) == fields
 
 
 def test_blur_number_bounds():

@@ -15,7 +15,8 @@ from ..engine import images
 from ..shared.errors import MediaError, VbgError
 from ..engine.pipeline import Pipeline
 from .render import render_video
-from ..shared.settings import KEYS, TABLE, Key, Settings, parse_background
+from ..shared.settings import KEYS, TABLE, Key, Settings
+from .background import parse_background
 
 
 def _engine_options(parser: argparse.ArgumentParser) -> None:
@@ -115,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("input")
     render.add_argument("-o", "--output", required=True)
     render.add_argument("--background", default="blur",
-                        help="blur | blur:low|medium|high|SIGMA | #RRGGBB | transparent | IMAGE PATH")
+                        help="blur | blur:low|medium|high|SIGMA | a colour name (red) | #RRGGBB | transparent | IMAGE PATH")
     _add_flag(render, KEYS["image_fit"])
     render.set_defaults(func=cmd_render)
 

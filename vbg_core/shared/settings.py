@@ -5,7 +5,7 @@ Every setting is named once, in `TABLE`: its OBS key (stable: saved scene collec
 and obs-websocket use it), the `Settings` field it fills, its type, default, allowed
 values, label and `vbg` flag. The properties panel, the filter's defaults and parsing
 (`Settings.from_obs`), the keys the worker reads and the command line's flags are all
-made from it; `parse_background` parses the command line's `--background` value.
+made from it.
 """
 
 from dataclasses import dataclass, replace
@@ -189,27 +189,6 @@ def _rgb_int(color) -> int:
             return (color[0] << 16) | (color[1] << 8) | color[2]
         raise SettingsError(f"invalid colour {color!r}: components must be integers 0-255")
     return color
-
-
-def parse_background(value: str) -> dict:
-    """The CLI's --background value -> Settings fields.
-
-    blur | blur:low | blur:medium | blur:high | blur:<sigma> | #RRGGBB | transparent | PATH
-    """
-    text = value.strip()
-    lowered = text.lower()
-    if lowered == "transparent":
-        return {"mode": "transparent"}
-    if lowered == "blur":
-        return {"mode": "blur"}
-    if lowered.startswith("blur:"):
-        return {"mode": "blur", "blur": parse_blur(text[5:])}
-    if text.startswith("#"):
-        return {"mode": "color", "color": parse_color(text)}
-    if not text:
-        raise SettingsError("empty --background: use blur, #RRGGBB, transparent or an image path")
-    return {"mode": "image", "image_path": text}
-
 
 
 # Maths shared by the CPU path (refine.py, compose.py) and the OBS shader, so both
