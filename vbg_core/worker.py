@@ -16,7 +16,7 @@ from typing import Optional
 import cv2
 import numpy as np
 
-from .engine import regions
+from .engine import motion, regions
 from .shared.channel import Channel, unlink
 from .shared.errors import VbgError
 from .engine.refine import refine_lowres
@@ -28,6 +28,10 @@ BUSY_POLL_S = 0.002            # poll period while frames are flowing
 IDLE_POLL_S = 0.02             # ... and after IDLE_AFTER_S without a frame
 IDLE_AFTER_S = 0.5
 STATS_EVERY_S = 0.5
+# While the picture is still the last mask is kept and no inference runs: after this
+# many segmented frames without movement (motion.moved), by which time the temporal
+# smoothing has settled (each still frame moves it 40 % of the way: 1.6 % is left).
+SETTLE_FRAMES = 8
 
 
 def parent_alive(parent_pid: int) -> bool:
@@ -64,6 +68,9 @@ class WorkerLoop:
         self.last_frame_at = 0.0
         self.infer_ms = 0.0
         self.mask_times = []
+        self.skip_times = []            # frames not segmented because nothing moved
+        self.still = None               # motion.signature of the frame segmented last
+        self.still_frames = 0           # segmented frames in a row without movement
         self.stats_at = 0.0
         self.last_beat, self.last_beat_change = None, time.monotonic()
 
@@ -100,6 +107,7 @@ class WorkerLoop:
         if message is None:
             return
         self.settings_id, values = message
+        self.still, self.still_frames = None, 0         # new settings: segment the next frame
         try:
             worker_values = {key: values[key] for key in WORKER_KEYS if key in values}
             self.settings = Settings.from_obs(worker_values)
@@ -127,6 +135,9 @@ class WorkerLoop:
         self.last_frame_id, self.last_frame_at = slot.frame_id, time.monotonic()
         rgba = np.frombuffer(slot.data, np.uint8).reshape(slot.height, slot.width, 4)
         rgb = np.ascontiguousarray(rgba[:, :, :3])
+        if self.nothing_moved(rgb):
+            self.skip_times.append(self.last_frame_at)
+            return
         started = time.perf_counter()
         try:
             probs = self.segmenter.predict(rgb)
@@ -143,12 +154,23 @@ class WorkerLoop:
         self.channel.masks.write(message, slot.width, slot.height, slot.frame_id)
         self.mask_times.append(time.monotonic())
 
+    def nothing_moved(self, rgb: np.ndarray) -> bool:
+        """Whether this frame can keep the last mask (the picture has been still for
+        SETTLE_FRAMES segmented frames and still is); counts still frames otherwise."""
+        signature = motion.signature(rgb)
+        still = self.still is not None and not motion.moved(self.still, signature)
+        if still and self.settings.pause_when_still and self.still_frames >= SETTLE_FRAMES:
+            return True
+        self.still, self.still_frames = signature, self.still_frames + 1 if still else 0
+        return False
+
     def publish_stats(self, force: bool = False, state: str = "") -> None:
         now = time.monotonic()
         if not force and now - self.stats_at < STATS_EVERY_S:
             return
         self.stats_at = now
         self.mask_times = [t for t in self.mask_times if now - t <= 1.0]
+        self.skip_times = [t for t in self.skip_times if now - t <= 1.0]
         segmenter = self.segmenter
         Channel.put_json(self.channel.stats, {
             "state": state or ("error" if self.error else "running" if segmenter else "waiting"),
@@ -156,6 +178,7 @@ class WorkerLoop:
             "note": segmenter.fallback_note if segmenter else "",
             "infer_ms": round(self.infer_ms, 2),
             "mask_rate": float(len(self.mask_times)),
+            "still_rate": float(len(self.skip_times)),      # frames/s that kept the last mask
             "error": self.error,
         }, int(now * 1000))
 

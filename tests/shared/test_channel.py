@@ -15,10 +15,11 @@ import numpy as np
 import pytest
 
 from vbg_core.shared.channel import FRAME_CAP, Channel, split_mask
+from vbg_core.worker import SETTLE_FRAMES
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKER_SETTINGS = {"model": "landscape", "provider": "cpu", "threads": 1, "edge_refine": True,
-                   "smoothing": 0.0, "threshold": 0.5, "softness": 0.25}
+                   "smoothing": 0.0, "threshold": 0.5, "softness": 0.25, "pause_when_still": False}
 
 
 @pytest.fixture
@@ -97,11 +98,23 @@ def wait_json(box, test, timeout=20.0):
     raise AssertionError(f"no matching message; last: {Channel.get_json(box)}")
 
 
+def next_mask(channel, after: int, timeout: float = 10.0):
+    """The first mask newer than frame `after`, or None when none came within `timeout`."""
+    deadline = time.monotonic() + timeout
+    while (slot := channel.masks.read(after)) is None and time.monotonic() < deadline:
+        time.sleep(0.001)
+    return slot
+
+
+def small_rgba(rgb, size=(115, 144)):
+    small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    return np.dstack([small, np.full(small.shape[:2], 255, np.uint8)])
+
+
 def test_worker_round_trip_on_a_real_photo(channel, portrait):
     """Frames with ids in, masks with the same ids out; the mask covers the person."""
     rgb, truth = portrait
-    small = cv2.resize(rgb, (115, 144), interpolation=cv2.INTER_AREA)
-    rgba = np.dstack([small, np.full(small.shape[:2], 255, np.uint8)])
+    rgba = small_rgba(rgb)
     Channel.put_json(channel.settings, WORKER_SETTINGS, 1)
     channel.beat_obs()
     worker = start_worker(channel)
@@ -112,8 +125,8 @@ def test_worker_round_trip_on_a_real_photo(channel, portrait):
             channel.beat_obs()
             sent = time.monotonic()
             channel.frames.write(rgba.tobytes(), 115, 144, frame_id)
-            while (slot := channel.masks.read(frame_id - 1)) is None:
-                time.sleep(0.001)
+            slot = next_mask(channel, frame_id - 1)
+            assert slot is not None, f"no mask for frame {frame_id} within 10 s"
             latencies.append(time.monotonic() - sent)
             assert slot.frame_id == frame_id and (slot.width, slot.height) == (115, 144)
         stats = wait_json(channel.stats, lambda stats: stats["mask_rate"] > 0)
@@ -129,6 +142,35 @@ def test_worker_round_trip_on_a_real_photo(channel, portrait):
     assert iou > 0.85
     assert stats["provider"] == "cpu" and not stats["error"]
     assert np.median(latencies) < 0.1
+
+
+def test_worker_keeps_the_last_mask_while_the_picture_is_still(channel, portrait):
+    """With pause_when_still, a repeated frame is segmented until the smoothing settled
+    (SETTLE_FRAMES more), then kept (the stats count it, no mask comes); a frame that
+    moved is segmented at once."""
+    rgb, _ = portrait
+    still, moved = small_rgba(rgb), small_rgba(np.ascontiguousarray(rgb[:, ::-1]))
+    Channel.put_json(channel.settings, dict(WORKER_SETTINGS, pause_when_still=True), 1)
+    channel.beat_obs()
+    worker = start_worker(channel)
+    try:
+        wait_json(channel.stats, lambda stats: stats["state"] == "running")
+        settle = SETTLE_FRAMES + 1
+        for frame_id in range(1, settle + 1):
+            channel.beat_obs()
+            channel.frames.write(still.tobytes(), 115, 144, frame_id)
+            slot = next_mask(channel, frame_id - 1)
+            assert slot is not None and slot.frame_id == frame_id, f"frame {frame_id} was not segmented"
+        channel.frames.write(still.tobytes(), 115, 144, settle + 1)
+        stats = wait_json(channel.stats, lambda stats: stats["still_rate"] > 0)
+        assert channel.masks.read(settle) is None, "a still frame was segmented"
+        channel.frames.write(moved.tobytes(), 115, 144, settle + 2)
+        slot = next_mask(channel, settle)
+        assert slot is not None and slot.frame_id == settle + 2, "a frame that moved was not segmented"
+    finally:
+        worker.terminate()
+        worker.wait(timeout=10)
+    print(f"\nframes segmented until still: {settle}; stats while still: {stats}")
 
 
 def test_worker_reports_a_corrupt_model_in_words_and_keeps_running(channel, tmp_path):

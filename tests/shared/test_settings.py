@@ -65,7 +65,7 @@ def test_blur_number_bounds():
 # ---- the one table of keys ----
 
 STABLE_KEYS = ["mode", "color", "image_path", "image_fit", "blur_level", "model", "edge_refine", "smoothing",
-               "threshold", "softness", "provider", "threads"]     # saved scene collections rely on these
+               "threshold", "softness", "provider", "threads", "pause_when_still"]  # saved scene collections rely on these
 
 
 def test_the_table_holds_the_stable_keys_and_fills_every_field():

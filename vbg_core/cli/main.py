@@ -23,7 +23,7 @@ def _engine_options(parser: argparse.ArgumentParser) -> None:
     """The engine's flags, made from the settings table (the keys the worker reads)."""
     group = parser.add_argument_group("engine")
     for key in TABLE:
-        if key.worker:
+        if key.worker and not key.obs_only:
             _add_flag(group, key)
 
 
@@ -40,7 +40,7 @@ def _add_flag(parser, key: Key) -> None:
 
 
 def _settings(args, **overrides) -> Settings:
-    values = {key.field: getattr(args, key.field) for key in TABLE if key.worker}
+    values = {key.field: getattr(args, key.field) for key in TABLE if key.worker and not key.obs_only}
     values.update(overrides)
     return Settings(**values)
 

@@ -253,6 +253,8 @@ class VbgFilter:
         elif stats.get("provider"):
             parts.append(f"inference on {stats['provider']}, {stats['infer_ms']:.1f} ms per mask, "
                          f"{stats['mask_rate']:.0f} masks/s")
+            if stats.get("still_rate") and not stats["mask_rate"]:
+                parts.append("idle: the picture is still, so the last mask is kept (no inference)")
             if stats.get("note"):
                 parts.append(stats["note"])
         elif not self.worker.wanted:

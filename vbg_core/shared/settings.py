@@ -35,6 +35,7 @@ class Key:
     flag: str = ""              # its `vbg` flag ("" = only through --background)
     mode: str = ""              # shown only in this mode ("" = always)
     worker: bool = False        # the worker needs it (the model and the mask's quality)
+    obs_only: bool = False      # a setting of the OBS filter alone (no `vbg` flag)
     help: str = ""              # the flag's help, where the label is not enough
 
 
@@ -66,6 +67,8 @@ TABLE: Tuple[Key, ...] = (
         help="onnxruntime execution provider (auto: the best one present)"),
     Key("threads", "threads", "int", 1, "Inference threads", "performance", bounds=(1, 16, 1),
         flag="--threads", worker=True, help="inference threads"),
+    Key("pause_when_still", "pause_when_still", "bool", True, "Pause inference while the picture is still",
+        "performance", worker=True, obs_only=True),
 )
 KEYS = {k.key: k for k in TABLE}
 WORKER_KEYS = tuple(k.key for k in TABLE if k.worker)
@@ -152,6 +155,7 @@ class Settings:
     smoothing: float = _default("smoothing")    # temporal smoothing strength, 0 = off (motion-aware)
     threshold: float = _default("threshold")    # probability at which alpha is 50 %
     softness: float = _default("softness")      # width of the soft alpha ramp around the threshold
+    pause_when_still: bool = _default("pause_when_still")   # OBS: keep the last mask while nothing moves
 
     def __post_init__(self):
         object.__setattr__(self, "mode", _choice("mode", self.mode, allowed("mode")))
