@@ -19,7 +19,8 @@ import numpy as np
 from .media import VideoReader
 from ..engine.pipeline import Pipeline
 from ..engine.segment import Segmenter
-from ..shared.settings import Settings, blur_sigma_px
+from ..shared.maths import blur_sigma_px
+from ..shared.settings import Settings
 
 SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "sam2_coffee.mp4"
 SIZES = {"720p": (1280, 720), "1080p": (1920, 1080)}

@@ -7,15 +7,15 @@ The blur blurs only the background: at reduced resolution, frame and weight
 into the background (no halo). Full-resolution work stays in uint8 OpenCV calls.
 """
 
-import math
 from typing import Optional, Tuple, Union
 
 import cv2
 import numpy as np
 
-from .imaging import Pyramid, Workspace, fit_box, in_bands, paste, shrink
+from .imaging import Pyramid, Workspace, in_bands, paste, shrink
 from .images import read_image
-from ..shared.settings import Settings, blur_downscale, blur_sigma_px
+from ..shared.maths import BLUR_WEIGHT_FLOOR, blur_plan, blur_radius, fit_box
+from ..shared.settings import Settings
 
 
 def load_image(path: str) -> np.ndarray:
@@ -50,16 +50,13 @@ def blur_background(frame: Union[np.ndarray, Pyramid], alpha: np.ndarray, sigma_
     `alpha`: the person's alpha (see `coverage`): the weights are 1 - alpha there."""
     frame = frame if isinstance(frame, Pyramid) else Pyramid(frame)
     h, w = frame.image.shape[:2]
-    sigma = blur_sigma_px(sigma_720, h)
-    factor = blur_downscale(sigma)
-    size = (max(1, w // factor), max(1, h // factor))
+    size, sigma = blur_plan((w, h), sigma_720)
     small = frame.shrink(*size).astype(np.float32)
     weight = 1.0 - coverage(alpha, size)
-    # kernel radius 3 sigma, as the shader's (OpenCV's default 4 sigma adds 0.3 % of the weight)
-    ksize = (2 * math.ceil(3 * sigma / factor) + 1,) * 2
-    num = cv2.GaussianBlur(small * weight[:, :, None], ksize, sigma / factor)
-    den = cv2.GaussianBlur(weight, ksize, sigma / factor)
-    background = cv2.divide(num, cv2.merge((np.maximum(den, 1e-3),) * 3), dtype=cv2.CV_8U)
+    ksize = (2 * blur_radius(sigma) + 1,) * 2       # the shader's radius (shared maths)
+    num = cv2.GaussianBlur(small * weight[:, :, None], ksize, sigma)
+    den = cv2.GaussianBlur(weight, ksize, sigma)
+    background = cv2.divide(num, cv2.merge((np.maximum(den, BLUR_WEIGHT_FLOOR),) * 3), dtype=cv2.CV_8U)
     dst = None if work is None else work.get("background", (h, w, 3), np.uint8)
     return cv2.resize(background, (w, h), dst=dst, interpolation=cv2.INTER_LINEAR)
 

@@ -69,16 +69,6 @@ def shrink(image: np.ndarray, width: int, height: int) -> np.ndarray:
     return Pyramid(image).shrink(width, height)
 
 
-def fit_box(src_hw, dst_hw, fill: bool):
-    """Scale a (h, w) box into a (h, w) box keeping its aspect: to fill it (and be
-    cropped) or to fit inside it (and be padded). -> (width, height, y0, x0), the
-    scaled size and its centred offset (negative when it sticks out)."""
-    (h, w), (dh, dw) = src_hw, dst_hw
-    scale = (max if fill else min)(dw / w, dh / h)
-    sw, sh = max(1, round(w * scale)), max(1, round(h * scale))
-    return sw, sh, (dh - sh) // 2, (dw - sw) // 2
-
-
 def paste(dst: np.ndarray, src: np.ndarray, y0: int, x0: int) -> None:
     """Copy src into dst with src's top-left at (y0, x0), clipped to both."""
     dy, dx = max(0, y0), max(0, x0)

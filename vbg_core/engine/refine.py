@@ -12,7 +12,7 @@ Three steps, each a small function on arrays:
 
 The temporal state is explicit: `alpha, state = refine(probs, frame, state, settings)`,
 starting from `state=None`. The OBS worker runs steps 1-2 (`refine_lowres`); the OBS
-shader runs step 3 with the same maths (constants in settings.py).
+shader runs step 3 with the same maths (constants in shared/maths.py).
 """
 
 from dataclasses import dataclass
@@ -22,7 +22,8 @@ import cv2
 import numpy as np
 
 from .imaging import Pyramid, Workspace, in_bands, shrink
-from ..shared.settings import EDGE_EPS, EDGE_RADIUS, Settings
+from ..shared.maths import EDGE_EPS, EDGE_RADIUS
+from ..shared.settings import Settings
 
 # Temporal smoothing: where nothing moves, the new prediction's weight is
 # 1 - smoothing * (1 - MIN_WEIGHT_AT_FULL_SMOOTHING) (0.405 at the default 0.7); it
@@ -46,7 +47,7 @@ class RefineState:
 
 
 def luma_f32(rgb_u8: np.ndarray, hw: Optional[Tuple[int, int]] = None) -> np.ndarray:
-    """RGB uint8 -> luma in 0..1 (weights LUMA, which are OpenCV's RGB2GRAY weights),
+    """RGB uint8 -> luma in 0..1 (weights maths.LUMA, which are OpenCV's RGB2GRAY weights),
     shrunk to hw=(h, w) if given."""
     if hw is not None:
         rgb_u8 = shrink(rgb_u8, hw[1], hw[0])

@@ -18,11 +18,9 @@ import cv2
 import numpy as np
 
 from ..shared.channel import MAX_RECTS, REGION_CLASSES, REGION_HEADER
-from ..shared.settings import EDGE_RADIUS
+from ..shared.maths import REGION_BLOCK as BLOCK, REGION_MARGIN as MARGIN
 
 BACKGROUND, PERSON, EDGE = (REGION_CLASSES.index(name) for name in ("background", "person", "edge"))
-MARGIN = 2 * EDGE_RADIUS + 1        # cells
-BLOCK = 4                           # cells per side of the blocks the regions are made of
 
 
 def classify(mask_u8: np.ndarray, block: int = BLOCK) -> np.ndarray:

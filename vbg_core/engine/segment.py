@@ -10,7 +10,8 @@ from typing import List, Tuple
 import numpy as np
 
 from ..shared.errors import ModelError
-from .imaging import fit_box, paste, shrink
+from .imaging import paste, shrink
+from ..shared.maths import fit_box
 from ..shared.models import ModelSpec, get_model
 
 EP_NAMES = {

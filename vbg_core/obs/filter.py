@@ -16,10 +16,11 @@ from typing import Optional
 
 from ..shared.channel import Channel, split_mask
 from ..shared.errors import SettingsError
+from ..shared.maths import fit_uv
 from ..shared.models import get_model
 from ..shared.settings import Settings
 from . import libobs as L
-from .gpu import Gpu, ImageFile, fit_xform, readback_size
+from .gpu import Gpu, ImageFile, readback_size
 from .panel import read_settings
 from .supervisor import WorkerProcess
 
@@ -189,8 +190,8 @@ class VbgFilter:
             try:
                 self.gpu = Gpu(self.lib)
             except L.ObsCallError as exc:
-                self.gpu_failed = str(exc)
-                self.log(f"{exc} — video passes through", L.LOG_ERROR)
+                self.gpu_failed = f"{exc} — video passes through"
+                self.log(self.gpu_failed, L.LOG_ERROR)
         return self.gpu is not None
 
     def _send_frame(self, data: bytes, width: int, height: int, frame_id: int) -> None:
@@ -225,7 +226,7 @@ class VbgFilter:
         elif view.mode == "image":
             image = view.image
             params["bg"] = image.texture()
-            params["bg_xform"] = fit_xform(size, (image.head.cx, image.head.cy), view.settings.image_fit)
+            params["bg_xform"] = fit_uv(size, (image.head.cx, image.head.cy), view.settings.image_fit)
         elif view.mode == "color":
             params["color"] = tuple(c / 255.0 for c in view.settings.color) + (1.0,)
         self.frame_stats.add(self.frame_id - self.mask_id, gpu.composite(view.mode, guided, size, params, frame))

@@ -9,21 +9,15 @@ uploads one mask-sized R8 alpha.
 
 import ctypes
 import math
-import os
-from ctypes import byref, c_char_p, c_uint32, c_void_p
+from ctypes import byref, c_uint32, c_void_p
 from typing import Callable, Optional, Tuple
 
 from ..shared.channel import REGION_CLASSES
-from ..shared.settings import EDGE_EPS, EDGE_RADIUS, LUMA, blur_downscale, blur_sigma_px
-from . import libobs as L
+from ..shared.maths import blur_plan, blur_radius, fit_box
+from . import effect, libobs as L
 from .region_buffer import RegionBuffer
 
-EFFECT_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "vbg.effect")
-TEXTURES = ("image", "guide", "mask", "coef", "bg")
-PARAMS = TEXTURES + ("src_texel", "footprint", "taps", "lo_size",
-          "mask_u_scale", "luma_w", "edge_radius", "edge_eps", "blur_step", "blur_size",
-          "blur_sigma", "blur_pairs", "blur_norm", "color", "bg_xform")
-MAX_TAPS = 8
+MAX_TAPS = 8            # per axis, in the area average (Downsample, BlurPrep)
 
 
 class ImageFile:
@@ -51,30 +45,11 @@ class ImageFile:
         self.lib.gs_image_file_free(self.buffer)
 
 
-def fit_xform(frame_wh: Tuple[int, int], image_wh: Tuple[int, int], fit: str):
-    """uv of the frame -> uv of the image, as (scale_u, scale_v, offset_u, offset_v);
-    same placement as compose.fit_image (integer centring, black bars outside)."""
-    (w, h), (iw, ih) = frame_wh, image_wh
-    if fit == "stretch" or not iw or not ih:
-        return 1.0, 1.0, 0.0, 0.0
-    scale = (max if fit == "cover" else min)(w / iw, h / ih)
-    sw, sh = max(1, round(iw * scale)), max(1, round(ih * scale))
-    dx, dy = (w - sw) // 2, (h - sh) // 2
-    return w / sw, h / sh, -dx / sw, -dy / sh
-
-
 class Gpu:
     def __init__(self, lib):
         self.lib = lib
-        error = c_char_p()
-        self.effect = lib.gs_effect_create_from_file(EFFECT_PATH.encode(), byref(error))
-        if not self.effect:
-            detail = error.value.decode(errors="replace") if error.value else "no details"
-            raise L.ObsCallError(f"cannot compile {EFFECT_PATH}: {detail}")
-        self.params = {name: lib.gs_effect_get_param_by_name(self.effect, name.encode())
-                       for name in PARAMS}
-        self.default_effect = lib.obs_get_base_effect(L.OBS_EFFECT_DEFAULT)
-        self.default_image = lib.gs_effect_get_param_by_name(self.default_effect, b"image")
+        self.base = effect.base(lib)        # every name looked up and checked now
+        self.effect = effect.load(lib)
         self.targets = {}
         self.stages = [None, None]
         self.staged = [None, None]          # (frame_id, w, h) waiting in each stage
@@ -84,29 +59,12 @@ class Gpu:
         self.mask_size = None               # (padded width, height) of mask_tex
         self.mask_width = 0                 # real mask width
         self.regions = None                 # RegionBuffer of the mask, made with it
-        self.common = {"luma_w": LUMA}
-
-    # ---- parameters (libobs clears every value when a technique ends: set them
-    # all before each draw) ----
-    def _set(self, name: str, value) -> None:
-        lib, param = self.lib, self.params[name]
-        if name in TEXTURES:
-            lib.gs_effect_set_texture(param, value)
-        elif isinstance(value, int):
-            lib.gs_effect_set_int(param, value)
-        elif isinstance(value, float):
-            lib.gs_effect_set_float(param, value)
-        elif len(value) == 2:
-            lib.gs_effect_set_vec2(param, byref(L.Vec2(*value)))
-        else:
-            setter = lib.gs_effect_set_vec3 if len(value) == 3 else lib.gs_effect_set_vec4
-            setter(param, byref(L.Vec4(*(tuple(value) + (0.0,) * (4 - len(value))))))
+        self.common = {}
 
     # ---- drawing ----
     def _texrender(self, name: str, fmt: int):
         if name not in self.targets:
-            self.targets[name] = L.check(self.lib.gs_texrender_create(fmt, L.GS_ZS_NONE),
-                                         f"creating texture {name}")
+            self.targets[name] = self.lib.gs_texrender_create(fmt, L.GS_ZS_NONE)
         return self.targets[name]
 
     def into(self, name: str, fmt: int, size: Tuple[int, int], draw: Callable[[], None]):
@@ -114,8 +72,7 @@ class Gpu:
         lib, (w, h) = self.lib, size
         target = self._texrender(name, fmt)
         lib.gs_texrender_reset(target)
-        if not lib.gs_texrender_begin(target, w, h):
-            raise L.ObsCallError(f"gs_texrender_begin({name}, {w}x{h}) failed")
+        lib.gs_texrender_begin(target, w, h)
         lib.gs_clear(L.GS_CLEAR_COLOR, byref(L.Vec4(0, 0, 0, 0)), 0.0, 0)
         lib.gs_ortho(0.0, float(w), 0.0, float(h), -100.0, 100.0)
         lib.gs_blend_state_push()
@@ -130,14 +87,11 @@ class Gpu:
     def technique(self, name: str, size: Tuple[int, int], params: dict, texture=None,
                   draw: Optional[Callable[[], None]] = None) -> None:
         """Draw a w x h sprite (or `draw()`) with one technique of vbg.effect and these
-        parameters (plus `self.common`, the mask's parameters of this frame)."""
+        parameters (plus `self.common`, the mask's parameters of this frame); libobs
+        clears every value when a technique ends, so all are set before each draw."""
         for key, value in dict(self.common, **params).items():
-            self._set(key, value)
-        while self.lib.gs_effect_loop(self.effect, name.encode()):
-            if draw is None:
-                self.lib.gs_draw_sprite(texture, 0, size[0], size[1])
-            else:
-                draw()
+            self.effect.set(key, value)
+        self.effect.draw(name, draw or (lambda: self.lib.gs_draw_sprite(texture, 0, size[0], size[1])))
 
     def pass_into(self, name: str, fmt: int, size: Tuple[int, int], technique: str, params: dict):
         """One low-resolution pass into the texrender `name`; -> its texture."""
@@ -145,9 +99,8 @@ class Gpu:
 
     def draw_plain(self, texture, size: Tuple[int, int]) -> None:
         """Draw a texture as it is (pass-through)."""
-        self.lib.gs_effect_set_texture(self.default_image, texture)
-        while self.lib.gs_effect_loop(self.default_effect, b"Draw"):
-            self.lib.gs_draw_sprite(texture, 0, size[0], size[1])
+        self.base.set("image", texture)
+        self.base.draw("Draw", lambda: self.lib.gs_draw_sprite(texture, 0, size[0], size[1]))
 
     # ---- the stages of a frame ----
     def render_input(self, source, size: Tuple[int, int]):
@@ -160,7 +113,7 @@ class Gpu:
             if target == parent and not flags & (L.OBS_SOURCE_ASYNC | L.OBS_SOURCE_CUSTOM_DRAW):
                 # plain sources (images) draw only inside an effect loop: let libobs do it
                 if lib.obs_source_process_filter_begin(source, L.GS_RGBA, L.OBS_ALLOW_DIRECT_RENDERING):
-                    lib.obs_source_process_filter_end(source, self.default_effect, size[0], size[1])
+                    lib.obs_source_process_filter_end(source, self.base.handle, size[0], size[1])
             else:
                 # async (media, camera), custom-draw and chained sources draw themselves,
                 # as process_filter_begin does internally; this saves its extra copy
@@ -182,8 +135,7 @@ class Gpu:
         at the next tick, when the GPU has long finished it (no stall)."""
         if self.stage_size != size:
             self._free_stages()
-            self.stages = [L.check(self.lib.gs_stagesurface_create(size[0], size[1], L.GS_RGBA),
-                                   "creating stage surface") for _ in range(2)]
+            self.stages = [self.lib.gs_stagesurface_create(size[0], size[1], L.GS_RGBA) for _ in range(2)]
             self.stage_size = size
         self.lib.gs_stage_texture(self.stages[self.current], small)
         self.staged[self.current] = (frame_id,) + size
@@ -217,21 +169,19 @@ class Gpu:
         if self.mask_size != (stride, height):
             if self.mask_tex:
                 lib.gs_texture_destroy(self.mask_tex)
-            self.mask_tex = L.check(lib.gs_texture_create(stride, height, L.GS_R8, 1, None, L.GS_DYNAMIC),
-                                    "creating mask texture")
+            self.mask_tex = lib.gs_texture_create(stride, height, L.GS_R8, 1, None, L.GS_DYNAMIC)
             self.mask_size = (stride, height)
         buffer = (ctypes.c_ubyte * len(data)).from_buffer_copy(data)
         lib.gs_texture_set_image(self.mask_tex, buffer, stride, False)
         self.mask_width = width
 
     def begin_frame(self) -> None:
-        self.common = {"luma_w": LUMA}
+        self.common = {}
 
     def use_mask(self, lo_size: Tuple[int, int]) -> None:
         """Parameters of this frame's mask, set with every later draw."""
-        self.common = {"luma_w": LUMA, "mask": self.mask_tex, "lo_size": (float(lo_size[0]), float(lo_size[1])),
-                       "mask_u_scale": self.mask_width / self.mask_size[0],
-                       "edge_radius": EDGE_RADIUS, "edge_eps": EDGE_EPS}
+        self.common = {"mask": self.mask_tex, "lo_size": lo_size,
+                       "mask_u_scale": self.mask_width / self.mask_size[0]}
 
     def guided(self, guide, lo_size: Tuple[int, int]):
         """Low-res guided filter -> texture of (mean_a, mean_b) (four small separable
@@ -265,12 +215,9 @@ class Gpu:
         worker), not from the frame: reading every full-resolution texel again cost
         more than the rest of the blur, and a blur of sigma >= 6 px at 720p keeps
         nothing that 5 px cells lose."""
-        w, h = frame_size
-        sigma = blur_sigma_px(sigma_720, h)
-        factor = blur_downscale(sigma)
-        size = (max(1, w // factor), max(1, h // factor))
+        size, sigma = blur_plan(frame_size, sigma_720)
         prep = self.downsample("blur_prep", small, small_size, size, L.GS_RGBA, "BlurPrep")
-        params = dict(gaussian_params(sigma / factor), blur_size=(float(size[0]), float(size[1])))
+        params = dict(gaussian_params(sigma), blur_size=size)
         texture = prep
         # 8-bit textures throughout: llvmpipe filters them on a much faster path than
         # float ones, and against `vbg render` the difference stays 0.66 vs 0.64 MAD
@@ -297,15 +244,13 @@ class Gpu:
         if self.regions is not None:
             self.regions.free()
             self.regions = None
-        if self.effect:
-            self.lib.gs_effect_destroy(self.effect)
-            self.effect = None
+        self.effect.free()
 
 
 def gaussian_params(sigma: float) -> dict:
-    """The shader's Gaussian: radius 3 sigma (OpenCV's 4 sigma adds 0.3 % of the
-    weight), read as bilinear pairs of taps; its normalisation."""
-    pairs = max(1, math.ceil(3 * sigma / 2))
+    """The shader's Gaussian: the CPU's radius (maths.blur_radius), read as bilinear
+    pairs of taps; its normalisation."""
+    pairs = max(1, math.ceil(blur_radius(sigma) / 2))
     total = 1.0 + 2 * sum(math.exp(-0.5 * (i / sigma) ** 2) for i in range(1, 2 * pairs + 1))
     return {"blur_sigma": sigma, "blur_pairs": pairs, "blur_norm": 1.0 / total}
 
@@ -314,7 +259,6 @@ def readback_size(frame_size: Tuple[int, int], model_hw: Tuple[int, int]) -> Tup
     """The frame's size fitted inside the model's input with its aspect kept (for a
     16:9 source exactly the model's 256x144). The worker's Segmenter stretches it
     into the model as `vbg render` does, and the mask comes back at this size."""
-    (w, h), (mh, mw) = frame_size, model_hw
-    scale = min(mw / w, mh / h)
-    return max(1, round(w * scale)), max(1, round(h * scale))
+    (w, h) = frame_size
+    return fit_box((h, w), model_hw, fill=False)[:2]
 

@@ -25,10 +25,10 @@ class RegionBuffer:
         data.contents.tvarray[0].width = 2
         data.contents.tvarray[0].array = self._alloc(self.CAPACITY * 8)
         # the buffer owns `data` and its arrays from here on, and frees them with itself
-        self.vb = L.check(lib.gs_vertexbuffer_create(data, L.GS_DYNAMIC), "creating the region vertex buffer")
+        self.vb = lib.gs_vertexbuffer_create(data, L.GS_DYNAMIC)
 
     def _alloc(self, size: int) -> int:
-        memory = L.check(self.lib.bmalloc(size), "bmalloc")
+        memory = self.lib.bmalloc(size)
         ctypes.memset(memory, 0, size)
         return memory
 

@@ -193,22 +193,3 @@ def _rgb_int(color) -> int:
             return (color[0] << 16) | (color[1] << 8) | color[2]
         raise SettingsError(f"invalid colour {color!r}: components must be integers 0-255")
     return color
-
-
-# Maths shared by the CPU path (refine.py, compose.py) and the OBS shader, so both
-# draw the same picture. Read from here; do not copy the numbers.
-EDGE_RADIUS = 2        # guided-filter window radius, in texels of the low-res mask
-EDGE_EPS = 1e-2        # guided-filter regularisation (guide luma in 0..1); 1e-3 let leafy backgrounds speckle the edge
-LUMA = (0.299, 0.587, 0.114)   # guide = dot(rgb / 255, LUMA)
-
-
-def blur_sigma_px(sigma_720: float, frame_height: int) -> float:
-    """A blur setting (sigma at 720 lines) -> sigma in pixels of this frame."""
-    return sigma_720 * frame_height / 720.0
-
-
-def blur_downscale(sigma_px: float) -> int:
-    """Integer factor by which the background is shrunk before blurring: the blur
-    then has a sigma of about 2 pixels there (coarser looked the same after the
-    bilinear upsampling and costs half as much as about 3)."""
-    return int(max(1, min(8, round(sigma_px / 2.0))))
