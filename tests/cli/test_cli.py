@@ -114,10 +114,10 @@ def test_mask_image_video_and_frame_directory(clip_with_audio, tmp_path):
     result = vbg("mask", DATA / "tfjs_portrait.jpg", clip_with_audio, frames, "--out", out)
     assert result.returncode == 0, result.stderr
     import cv2
-    mask = cv2.imread(str(out / "tfjs_portrait.png"), cv2.IMREAD_UNCHANGED)
+    mask = cv2.imread(str(out / "tfjs_portrait_mask.png"), cv2.IMREAD_UNCHANGED)
     assert mask.ndim == 2 and mask.shape == (1024, 820) and set(np.unique(mask)) == {0, 255}
-    assert sorted(p.name for p in (out / "clip").iterdir()) == [f"{i:05d}.png" for i in range(24)]
-    assert sorted(p.name for p in (out / "frames").iterdir()) == ["f000.png", "f001.png", "f002.png"]
+    assert sorted(p.name for p in (out / "clip_mask").iterdir()) == [f"{i:05d}.png" for i in range(24)]
+    assert sorted(p.name for p in (out / "frames_mask").iterdir()) == ["f000.png", "f001.png", "f002.png"]
 
 
 @pytest.mark.parametrize("args, words", [
