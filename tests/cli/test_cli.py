@@ -14,9 +14,18 @@ from vbg_core.engine import images
 from realdata import DATA, ROOT, SAMPLE_VIDEO
 
 
-def vbg(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "vbg_core.cli", *map(str, args)], cwd=ROOT,
-                          capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=600)
+def vbg_command(*args):
+    return [sys.executable, "-m", "vbg_core.cli", *map(str, args)]
+
+
+def vbg_env(env=None):
+    """This checkout's vbg_core, whatever the working directory."""
+    return {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+
+
+def vbg(*args, env=None, cwd=ROOT, **options):
+    return subprocess.run(vbg_command(*args), cwd=cwd, capture_output=True, text=True, env=vbg_env(env),
+                          timeout=600, **options)
 
 
 def assert_one_line_error(result, *words):

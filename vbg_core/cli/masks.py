@@ -55,8 +55,11 @@ def _refuse_collisions(jobs: List[Job]) -> None:
                               "rename one, or mask them into different --out folders")
         owners[key] = job.source
         for source in sources:
-            if same_file(str(job.target), source) or same_file(str(job.target), str(Path(source).parent)):
-                raise OutputError(f"refusing to write masks to {job.target}: the input {source} is there; "
+            if same_file(str(job.target), source):
+                raise OutputError(f"refusing to write {job.target}: it is the input {source}; "
+                                  "choose another --out folder")
+            if same_file(str(job.target), str(Path(source).parent)):
+                raise OutputError(f"refusing to write masks into {job.target}: the input {source} is in it; "
                                   "choose another --out folder")
 
 
