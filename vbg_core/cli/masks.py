@@ -32,7 +32,7 @@ def plan(inputs: List[str], out: str) -> List[Job]:
     """Where each input's masks go; OutputError if any would replace an input or collide."""
     jobs = [_job(source, Path(out)) for source in inputs]
     _refuse_collisions(jobs)
-    check_writable(str(Path(out) / f"mask{SUFFIX}.png"))
+    check_writable(str(Path(out) / f"probe{SUFFIX}.png"), what=f"masks to {out}")
     return jobs
 
 

@@ -34,23 +34,26 @@ def refuse_inputs(target: str, inputs: Iterable[str]) -> None:
                               "(same file); choose another output name")
 
 
-def temp_path(target: str) -> Path:
+def temp_path(target: str, what: str = "") -> Path:
     """A new, empty file beside `target` (folder created if missing), keeping its extension:
-    out.mp4 -> .out.vbg-tmp-1a2b3c4d.mp4. OutputError naming the folder if it cannot be made."""
+    out.mp4 -> .out.vbg-tmp-1a2b3c4d.mp4. OutputError naming `what` (default: the target)
+    and the folder if it cannot be made."""
     path = Path(target)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.stem}{TEMP_MARK}{secrets.token_hex(4)}{path.suffix}")
         os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
     except OSError as exc:
-        raise OutputError(f"cannot write {target}: cannot create a file in the folder "
-                          f"{path.parent or '.'} ({exc.strerror or exc})") from None
+        raise OutputError(f"cannot write {what or target}: cannot create a file in the folder "
+                          f"{path.parent} ({exc.strerror or exc})") from None
     return tmp
 
 
-def check_writable(target: str) -> None:
-    """Fail now, before any work, if `target`'s folder cannot take a new file."""
-    os.remove(temp_path(target))
+def check_writable(target: str, what: str = "") -> None:
+    """Fail now, before any work, if `target` is a folder or its folder cannot take a new file."""
+    if os.path.isdir(target):
+        raise OutputError(f"cannot write {target}: it is a folder; give a file name")
+    os.remove(temp_path(target, what))
 
 
 class AtomicOutput:
