@@ -14,9 +14,18 @@ from vbg_core.engine import images
 from realdata import DATA, ROOT, SAMPLE_VIDEO
 
 
-def vbg(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "vbg_core.cli", *map(str, args)], cwd=ROOT,
-                          capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=600)
+def vbg_command(*args):
+    return [sys.executable, "-m", "vbg_core.cli", *map(str, args)]
+
+
+def vbg_env(env=None):
+    """This checkout's vbg_core, whatever the working directory."""
+    return {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+
+
+def vbg(*args, env=None, cwd=ROOT, **options):
+    return subprocess.run(vbg_command(*args), cwd=cwd, capture_output=True, text=True, env=vbg_env(env),
+                          timeout=600, **options)
 
 
 def assert_one_line_error(result, *words):
@@ -114,10 +123,10 @@ def test_mask_image_video_and_frame_directory(clip_with_audio, tmp_path):
     result = vbg("mask", DATA / "tfjs_portrait.jpg", clip_with_audio, frames, "--out", out)
     assert result.returncode == 0, result.stderr
     import cv2
-    mask = cv2.imread(str(out / "tfjs_portrait.png"), cv2.IMREAD_UNCHANGED)
+    mask = cv2.imread(str(out / "tfjs_portrait_mask.png"), cv2.IMREAD_UNCHANGED)
     assert mask.ndim == 2 and mask.shape == (1024, 820) and set(np.unique(mask)) == {0, 255}
-    assert sorted(p.name for p in (out / "clip").iterdir()) == [f"{i:05d}.png" for i in range(24)]
-    assert sorted(p.name for p in (out / "frames").iterdir()) == ["f000.png", "f001.png", "f002.png"]
+    assert sorted(p.name for p in (out / "clip_mask").iterdir()) == [f"{i:05d}.png" for i in range(24)]
+    assert sorted(p.name for p in (out / "frames_mask").iterdir()) == ["f000.png", "f001.png", "f002.png"]
 
 
 @pytest.mark.parametrize("args, words", [

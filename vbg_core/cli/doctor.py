@@ -166,7 +166,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="vbg doctor", description="Check the obs-vbg installation.")
+    parser = argparse.ArgumentParser(prog="vbg doctor", description="Check the obs-vbg installation.",
+                                     allow_abbrev=False)
     add_arguments(parser)
     return run(parser.parse_args(argv))
 

@@ -4,14 +4,16 @@ Every error a user can cause ends as one line on stderr and a non-zero exit.
 """
 
 import argparse
+import functools
+import os
+import signal
 import sys
-from pathlib import Path
+from contextlib import contextmanager
 from typing import List, Optional
 
-import numpy as np
-
-from . import media
+from . import masks
 from ..engine import images
+from ..shared import files
 from ..shared.errors import MediaError, VbgError
 from ..engine.pipeline import Pipeline
 from .render import render_video
@@ -57,6 +59,9 @@ def _progress(total: Optional[int], label: str):
 
 
 def cmd_render(args) -> int:
+    inputs = [args.input] + ([args.background] if os.path.isfile(args.background) else [])
+    files.refuse_inputs(args.output, inputs)
+    files.check_writable(args.output)           # before the model loads or a frame is read
     pipeline = Pipeline(_settings(args, image_fit=args.image_fit, **parse_background(args.background)))
     _note_provider(pipeline)
     if images.is_image(args.input):
@@ -68,32 +73,10 @@ def cmd_render(args) -> int:
 
 
 def cmd_mask(args) -> int:
-    pipeline = Pipeline(_settings(args, mode="transparent"))
-    out = Path(args.out)
-    for source in args.inputs:
-        pipeline.reset()
-        for name, rgb_u8 in _mask_frames(source):
-            binary = np.where(pipeline.alpha(rgb_u8) >= 128, 255, 0).astype(np.uint8)
-            images.write_image(str(out / name), binary)
-    print(f"vbg: wrote masks to {out}", file=sys.stderr)
+    jobs = masks.plan(args.inputs, args.out)    # refuses names that would replace an input
+    masks.write(Pipeline(_settings(args, mode="transparent")), jobs)
+    print(f"vbg: wrote masks to {args.out}", file=sys.stderr)
     return 0
-
-
-def _mask_frames(source: str):
-    """-> (output name, RGB frame) for an image, a video or a directory of frames."""
-    path = Path(source)
-    if path.is_dir():
-        for frame in media.frame_files(source):
-            yield f"{path.name}/{frame.stem}.png", images.read_image(str(frame))
-    elif images.is_image(source):
-        yield f"{path.stem}.png", images.read_image(source)
-    else:
-        reader = media.VideoReader(source)
-        try:
-            for index, rgb_u8 in enumerate(reader):
-                yield f"{path.stem}/{index:05d}.png", rgb_u8
-        finally:
-            reader.close()
 
 
 def cmd_camera(args) -> int:
@@ -109,8 +92,11 @@ def cmd_bench(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="vbg", description="Virtual background: keep the person, replace the rest.")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    # allow_abbrev=False everywhere: no prefix matching (`--mode` is never read as `--model`)
+    parser = argparse.ArgumentParser(prog="vbg", description="Virtual background: keep the person, replace the rest.",
+                                     allow_abbrev=False)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                parser_class=functools.partial(argparse.ArgumentParser, allow_abbrev=False))
 
     render = sub.add_parser("render", help="render an image or video with a new background")
     render.add_argument("input")
@@ -152,17 +138,50 @@ def _register_doctor(sub) -> None:
     register(sub)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a service manager) or SIGHUP (a closing terminal), raised in the main thread
+    so it unwinds like Ctrl-C: temporary outputs are removed, targets left as they were."""
+
+
+def _terminate(signum, frame):
+    signal.signal(signum, signal.SIG_IGN)       # one clean-up; a repeat must not cut it short
+    raise Terminated(signum)
+
+
+@contextmanager
+def _signals_as_interrupts():
+    names = [n for n in ("SIGTERM", "SIGHUP", "SIGBREAK") if hasattr(signal, n)]
+    try:
+        previous = {n: signal.signal(getattr(signal, n), _terminate) for n in names}
+    except ValueError:      # not the main thread (main() called from a thread): leave signals alone
+        previous = {}
+    try:
+        yield
+    finally:
+        for name, handler in previous.items():
+            signal.signal(getattr(signal, name), handler)
+
+
+def _interrupted(exc: KeyboardInterrupt) -> int:
+    if isinstance(exc, Terminated):
+        signum = exc.args[0]
+        print(f"vbg: stopped by {signal.Signals(signum).name}", file=sys.stderr)
+        return 128 + signum
+    print("vbg: interrupted", file=sys.stderr)
+    return 130
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        with _signals_as_interrupts():
+            return args.func(args)
     except VbgError as exc:
         print(f"vbg: error: {exc}", file=sys.stderr)
     except OSError as exc:
         print(f"vbg: error: {MediaError(exc)}", file=sys.stderr)
-    except KeyboardInterrupt:
-        print("vbg: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        return _interrupted(exc)
     return 1
 
 

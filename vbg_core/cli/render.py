@@ -4,6 +4,9 @@ Three threads joined by small bounded queues: the reader demuxes and decodes, th
 caller's thread segments and composites, the writer encodes and muxes (audio
 packets pass through untouched, in file order). PyAV, onnxruntime and OpenCV
 release the GIL in their C code, so on two cores the stages really overlap.
+
+The video is written to a temporary file beside the target and renamed over it only
+when complete (shared/files.py): a failure or Ctrl-C leaves the target as it was.
 """
 
 import queue
@@ -15,6 +18,7 @@ from typing import Callable, Optional
 
 from .media import VideoReader, VideoWriter
 from ..engine.pipeline import Pipeline
+from ..shared.files import AtomicOutput
 
 _END = object()
 QUEUE_FRAMES = 4
@@ -43,14 +47,14 @@ def render_video(pipeline: Pipeline, source: str, target: str,
     `progress(total_frames, label)`: makes a tqdm-like bar (context manager, update())."""
     reader = VideoReader(source)
     try:
-        with (progress or _no_progress)(reader.frames, Path(source).name) as bar:
-            return _render(pipeline, reader, target, bar)
+        with (progress or _no_progress)(reader.frames, Path(source).name) as bar, AtomicOutput(target) as out:
+            alpha = pipeline.settings.mode == "transparent"
+            return _render(pipeline, reader, VideoWriter(str(out.path), reader, alpha, name=target), bar)
     finally:
         reader.close()
 
 
-def _render(pipeline: Pipeline, reader: VideoReader, target: str, bar) -> int:
-    writer = VideoWriter(target, reader, alpha=pipeline.settings.mode == "transparent")
+def _render(pipeline: Pipeline, reader: VideoReader, writer: VideoWriter, bar) -> int:
     decoded, processed = queue.Queue(QUEUE_FRAMES), queue.Queue(QUEUE_FRAMES)
     stop = threading.Event()
 
@@ -78,23 +82,27 @@ def _render(pipeline: Pipeline, reader: VideoReader, target: str, bar) -> int:
 
     reader_stage, writer_stage = _Stage(read, decoded), _Stage(write, None)
     reader_stage.start(), writer_stage.start()
-    count = 0
+    count, finished = 0, False
     try:
         for kind, item in iter(decoded.get, _END):
             if kind == "audio":
                 processed.put(("audio", item, None))
                 continue
-            processed.put(("video", pipeline(item.to_ndarray(format="rgb24")), item))
+            processed.put(("video", pipeline(reader.rgb(item)), item))
             count += 1
             bar.update()
             if writer_stage.error is not None:
                 break
+        finished = True
     finally:
         stop.set()
         _drain(decoded, reader_stage)
         processed.put(_END)
         writer_stage.join()
-        writer.close()
+        if finished and reader_stage.error is None and writer_stage.error is None:
+            writer.close()
+        else:
+            writer.abort()      # the temporary file is discarded: no need to finish it
     for stage in (reader_stage, writer_stage):
         if stage.error is not None:
             raise stage.error

@@ -8,8 +8,11 @@ import cv2
 import numpy as np
 
 from ..shared.errors import MediaError
+from ..shared.files import AtomicOutput
 
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
+
+
 def is_image(path: str) -> bool:
     return Path(path).suffix.lower() in IMAGE_EXTENSIONS
 
@@ -47,10 +50,11 @@ def write_image(path: str, image_u8: np.ndarray) -> None:
         image_u8 = cv2.cvtColor(image_u8, code)
     if image_u8.ndim == 3 and image_u8.shape[2] == 4 and Path(path).suffix.lower() in {".jpg", ".jpeg"}:
         raise MediaError(f"{path}: JPEG cannot hold transparency; write a .png instead")
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    try:
-        ok = cv2.imwrite(path, image_u8)
-    except cv2.error:
-        ok = False
-    if not ok:
-        raise MediaError(f"cannot write image {path}: use a .png, .jpg or .webp name in a writable folder")
+    with AtomicOutput(path) as out:     # the target is replaced only by a complete file
+        try:
+            ok = cv2.imwrite(str(out.path), image_u8)
+        except cv2.error:
+            ok = False
+        if not ok:
+            raise MediaError(f"cannot write image {path}: use a .png, .jpg or .webp name in a writable "
+                             "folder with free space")

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import List, Mapping, Optional
 
 from ..shared.errors import VbgError
+from ..shared.files import write_bytes_atomic
 
 FLATPAK_ID = "com.obsproject.Studio"
 SCRIPTS_KEY = "scripts-tool"
@@ -121,15 +122,10 @@ def backup_path(collection: Path) -> Path:
 
 
 def write_json_atomic(path: Path, doc: dict, pretty: bool) -> None:
-    """Write next to the target, then os.replace: OBS never sees half a file."""
+    """Written beside the target, then renamed over it: OBS never sees half a file."""
     text = json.dumps(doc, ensure_ascii=False, indent=4 if pretty else None,
                       separators=(",", ": ") if pretty else (",", ":"))
-    tmp = path.with_name(path.name + ".vbg-tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    write_bytes_atomic(str(path), text.encode("utf-8"))
 
 
 def _is_pretty(path: Path) -> bool:

@@ -1,6 +1,7 @@
 """What both processes import: standard library only (OBS's embedded Python loads it).
 
 - `errors`    typed, actionable errors
+- `files`     outputs written beside their target and renamed into place; same-file checks
 - `models`    the model registry (files, input sizes, checksums)
 - `settings`  the one table of settings keys and the validated `Settings`
 - `maths`     every number and formula the CPU and the shader share

@@ -16,3 +16,7 @@ class MediaError(VbgError):
 
 class ModelError(VbgError):
     """A model file is missing or corrupt, or no inference session can be made."""
+
+
+class OutputError(VbgError):
+    """An output cannot be written: it would replace an input, or its folder or disk refuses it."""
