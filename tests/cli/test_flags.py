@@ -7,7 +7,7 @@ from dataclasses import fields
 
 import pytest
 
-from vbg_core.cli.main import build_parser
+from vbg_core.cli.main import build_parser, parse
 from vbg_core.shared.settings import TABLE, Settings, allowed
 
 BY_FIELD = {key.field: key for key in TABLE}
@@ -38,3 +38,15 @@ def test_every_engine_setting_has_a_flag():
     flagged = {key.field for key in TABLE if key.flag}
     assert flagged >= {key.field for key in TABLE if key.worker and not key.obs_only}
     assert flagged <= {f.name for f in fields(Settings)}
+
+
+@pytest.mark.parametrize("typed, told", [
+    (["--mode", "color"], "--mode is the OBS filter's name for it; here use --background"),
+    (["--image-fit", "contain"], "--image-fit is the OBS filter's name for it; here use --fit"),
+    (["--edge-refine"], "here use --no-edges"),
+    (["--pause-when-still"], "a setting of the OBS filter only"),
+    (["--mod", "general"], "unrecognized arguments: --mod general")])
+def test_an_obs_setting_name_is_answered_with_the_flag_to_use(typed, told, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        parse(build_parser(), ["render", "in.mp4", "-o", "out.mp4", *typed])
+    assert exit_.value.code == 2 and told in capsys.readouterr().err

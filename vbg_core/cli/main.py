@@ -18,7 +18,7 @@ from ..shared.errors import MediaError, VbgError
 from ..engine.pipeline import Pipeline
 from .render import render_video
 from ..shared.settings import KEYS, TABLE, Key, Settings
-from .background import parse_background
+from .background import FORMS, parse_background
 
 
 def _engine_options(parser: argparse.ArgumentParser) -> None:
@@ -171,8 +171,25 @@ def _interrupted(exc: KeyboardInterrupt) -> int:
     return 130
 
 
+def parse(parser: argparse.ArgumentParser, argv: Optional[List[str]]) -> argparse.Namespace:
+    """argparse, and where a user types an OBS setting's name (`--mode color`), the
+    flag that does it here (from the settings table) instead of 'unrecognized'."""
+    args, unknown = parser.parse_known_args(argv)
+    for word in unknown:
+        name = word.split("=")[0]
+        key = KEYS.get(name.lstrip("-").replace("-", "_")) if name.startswith("--") else None
+        if key is not None and key.obs_only:
+            parser.error(f"{name} is a setting of the OBS filter only")
+        elif key is not None:
+            parser.error(f"{name} is the OBS filter's name for it; here use "
+                         f"{key.flag or '--background (' + FORMS + ')'}")
+    if unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    return args
+
+
 def main(argv: Optional[List[str]] = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = parse(build_parser(), argv)
     try:
         with _signals_as_interrupts():
             return args.func(args)

@@ -127,7 +127,7 @@ def load(lib, path: str = EFFECT_PATH, params: Dict[str, str] = PARAMS,
     """Compile vbg.effect (with the shared constants) and resolve every name."""
     errors = c_char_p()
     try:
-        handle = lib.gs_effect_create(source(path).encode(), None, errors)
+        handle = lib.gs_effect_create(source(path).encode(), path.encode(), errors)
     except L.ObsCallError as exc:
         raise L.ObsCallError(f"{os.path.basename(path)}: {exc}") from None
     return Effect(lib, handle, os.path.basename(path), params, techniques, owned=True)
