@@ -13,7 +13,9 @@ from realdata import DATA
     ("blur:30", {"mode": "blur", "blur": 30.0}), ("#0000FF", {"mode": "color", "color": (0, 0, 255)}),
     ("red", {"mode": "color", "color": (255, 0, 0)}), ("DarkSlateGray", {"mode": "color", "color": (47, 79, 79)}),
     ("transparent", {"mode": "transparent"}), ("beach.jpg", {"mode": "image", "image_path": "beach.jpg"}),
-    ("photos/beach", {"mode": "image", "image_path": "photos/beach"})])
+    ("photos/beach", {"mode": "image", "image_path": "photos/beach"}),
+    ("clip.mp4", {"mode": "video", "video_path": "clip.mp4"}), ("Park.MOV", {"mode": "video", "video_path": "Park.MOV"}),
+    ("a/b.webm", {"mode": "video", "video_path": "a/b.webm"})])
 def test_accepted_forms(text, fields):
     assert parse_background(text) == fields
 
@@ -26,5 +28,5 @@ def test_an_existing_file_without_extension_is_an_image(tmp_path):
 
 @pytest.mark.parametrize("bad", ["reddish", "", "blurry"])
 def test_neither_colour_nor_file_names_the_accepted_forms(bad):
-    with pytest.raises(SettingsError, match="use blur, blur:low.*colour name.*#RRGGBB, transparent, or an image file"):
+    with pytest.raises(SettingsError, match="use blur, blur:low.*colour name.*#RRGGBB, transparent, or an image or video file"):
         parse_background(bad)

@@ -43,6 +43,8 @@ def test_every_engine_setting_has_a_flag():
 @pytest.mark.parametrize("typed, told", [
     (["--mode", "color"], "--mode is the OBS filter's name for it; here use --background"),
     (["--image-fit", "contain"], "--image-fit is the OBS filter's name for it; here use --fit"),
+    (["--video-fit", "contain"], "--video-fit is the OBS filter's name for it; here use --fit"),
+    (["--video-loop"], "here use --no-loop"), (["--video-path", "a.mp4"], "here use --background"),
     (["--edge-refine"], "here use --no-edges"),
     (["--pause-when-still"], "a setting of the OBS filter only"),
     (["--mod", "general"], "unrecognized arguments: --mod general")])

@@ -43,6 +43,7 @@ def test_defaults_match_the_obs_contract():
 
 @pytest.mark.parametrize("field, value, words", [
     ("mode", "sepia", "invalid mode"), ("image_fit", "zoom", "invalid image fit"),
+    ("video_fit", "zoom", "invalid video fit"),
     ("model", "huge", "invalid model"), ("provider", "tpu", "invalid provider"),
     ("threads", 0, "invalid threads"), ("smoothing", 1.5, "invalid smoothing"),
     ("threshold", -0.1, "invalid threshold"), ("blur", "extreme", "invalid blur")])
@@ -56,6 +57,12 @@ def test_image_mode_needs_a_path():
         Settings(mode="image")
 
 
+def test_video_mode_needs_a_path():
+    with pytest.raises(SettingsError, match="needs a background video"):
+        Settings(mode="video")
+    assert Settings.from_obs({"mode": "video", "video_path": "a.mp4", "video_loop": False}).video_loop is False
+
+
 def test_blur_number_bounds():
     assert parse_blur(5) == 5.0
     with pytest.raises(SettingsError):
@@ -64,7 +71,8 @@ def test_blur_number_bounds():
 
 # ---- the one table of keys ----
 
-STABLE_KEYS = ["mode", "color", "image_path", "image_fit", "blur_level", "model", "edge_refine", "smoothing",
+STABLE_KEYS = ["mode", "color", "image_path", "image_fit", "blur_level", "video_path", "video_fit", "video_loop",
+               "model", "edge_refine", "smoothing",
                "threshold", "softness", "provider", "threads", "pause_when_still"]  # saved scene collections rely on these
 
 
@@ -77,7 +85,7 @@ def test_the_table_holds_the_stable_keys_and_fills_every_field():
 @pytest.mark.parametrize("key", [key for key in TABLE if key.choices], ids=lambda key: key.key)
 def test_every_listed_choice_is_accepted_and_nothing_else(key):
     for value in allowed(key.key):
-        assert Settings.from_obs({key.key: value, "image_path": "x.jpg"})
+        assert Settings.from_obs({key.key: value, "image_path": "x.jpg", "video_path": "x.mp4"})
     with pytest.raises(SettingsError):
         Settings.from_obs({key.key: "no-such-choice"})
 

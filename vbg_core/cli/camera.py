@@ -1,9 +1,15 @@
-"""`vbg camera`: webcam -> virtual background -> virtual camera and/or preview window."""
+"""`vbg camera`: webcam -> virtual background -> virtual camera and/or preview window.
+A background video plays in real time: each camera frame gets the background's frame
+at the moment it was read."""
+
+import time
+from typing import Optional
 
 import cv2
 
 from ..shared.errors import MediaError, SettingsError, VbgError
 from ..engine.pipeline import Pipeline
+from .backdrop import BackgroundVideo
 
 PREVIEW_TITLE = "obs-vbg preview (q to quit)"
 
@@ -38,7 +44,8 @@ def _show(image_rgb) -> bool:
         raise VbgError("cannot open a preview window (no display?): use --virtual-camera only") from None
 
 
-def run_camera(pipeline: Pipeline, device: int, virtual: bool, preview: bool) -> int:
+def run_camera(pipeline: Pipeline, device: int, virtual: bool, preview: bool,
+               backdrop: Optional[BackgroundVideo] = None) -> int:
     if not (virtual or preview):
         raise SettingsError("nothing to send the video to: add --virtual-camera and/or --preview")
     if pipeline.settings.mode == "transparent":
@@ -50,9 +57,11 @@ def run_camera(pipeline: Pipeline, device: int, virtual: bool, preview: bool) ->
     height, width = frame_bgr.shape[:2]
     fps = capture.get(cv2.CAP_PROP_FPS) or 30.0
     camera = open_virtual_camera(width, height, fps) if virtual else None
+    start = time.monotonic()
     try:
         while ok:
-            out_rgb = pipeline(cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB))
+            background = backdrop.at(time.monotonic() - start) if backdrop is not None else None
+            out_rgb = pipeline(cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB), backdrop=background)
             if camera is not None:
                 camera.send(out_rgb)
             if preview and not _show(out_rgb):

@@ -14,11 +14,12 @@ from typing import List, Optional
 from . import masks
 from ..engine import images
 from ..shared import files
-from ..shared.errors import MediaError, VbgError
+from ..shared.errors import MediaError, SettingsError, VbgError
 from ..engine.pipeline import Pipeline
 from .render import render_video
 from ..shared.settings import KEYS, TABLE, Key, Settings
 from .background import FORMS, parse_background
+from .backdrop import BackgroundVideo
 
 
 def _engine_options(parser: argparse.ArgumentParser) -> None:
@@ -58,16 +59,34 @@ def _progress(total: Optional[int], label: str):
     return tqdm(total=total, unit="frame", desc=label, disable=None, leave=False)
 
 
+def _background_settings(args) -> dict:
+    """--background, and for a picture or video --fit (one flag, both fits) and --no-loop."""
+    return dict(parse_background(args.background), image_fit=args.image_fit, video_fit=args.image_fit,
+                video_loop=args.video_loop)
+
+
+def _backdrop(settings: Settings) -> Optional[BackgroundVideo]:
+    """The background video of video mode (opened now: a bad file fails before any work)."""
+    return BackgroundVideo(settings.video_path, settings.video_loop) if settings.mode == "video" else None
+
+
 def cmd_render(args) -> int:
     inputs = [args.input] + ([args.background] if os.path.isfile(args.background) else [])
     files.refuse_inputs(args.output, inputs)
     files.check_writable(args.output)           # before the model loads or a frame is read
-    pipeline = Pipeline(_settings(args, image_fit=args.image_fit, **parse_background(args.background)))
-    _note_provider(pipeline)
-    if images.is_image(args.input):
-        images.write_image(args.output, pipeline(images.read_image(args.input)))
-    else:
-        render_video(pipeline, args.input, args.output, _progress)
+    settings = _settings(args, **_background_settings(args))
+    backdrop = _backdrop(settings)
+    try:
+        pipeline = Pipeline(settings)
+        _note_provider(pipeline)
+        if images.is_image(args.input):
+            first = backdrop.at(0.0) if backdrop else None
+            images.write_image(args.output, pipeline(images.read_image(args.input), backdrop=first))
+        else:
+            render_video(pipeline, args.input, args.output, _progress, backdrop)
+    finally:
+        if backdrop is not None:
+            backdrop.close()
     print(f"vbg: wrote {args.output}", file=sys.stderr)
     return 0
 
@@ -81,14 +100,22 @@ def cmd_mask(args) -> int:
 
 def cmd_camera(args) -> int:
     from .camera import run_camera
-    return run_camera(Pipeline(_settings(args, **parse_background(args.background))),
-                      device=args.device, virtual=args.virtual_camera, preview=args.preview)
+    settings = _settings(args, **_background_settings(args))
+    backdrop = _backdrop(settings)
+    try:
+        return run_camera(Pipeline(settings), device=args.device, virtual=args.virtual_camera,
+                          preview=args.preview, backdrop=backdrop)
+    finally:
+        if backdrop is not None:
+            backdrop.close()
 
 
 def cmd_bench(args) -> int:
     from .bench import run_bench
-    return run_bench(_settings(args, **parse_background(args.background)),
-                     frames=args.frames, naive=not args.no_naive)
+    background = parse_background(args.background)
+    if background["mode"] == "video":
+        raise SettingsError("vbg bench times still backgrounds: give it blur, a colour or an image")
+    return run_bench(_settings(args, **background), frames=args.frames, naive=not args.no_naive)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -101,9 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
     render = sub.add_parser("render", help="render an image or video with a new background")
     render.add_argument("input")
     render.add_argument("-o", "--output", required=True)
-    render.add_argument("--background", default="blur",
-                        help="blur | blur:low|medium|high|SIGMA | a colour name (red) | #RRGGBB | transparent | IMAGE PATH")
-    _add_flag(render, KEYS["image_fit"])
+    render.add_argument("--background", default="blur", help="blur | blur:low|medium|high|SIGMA | a colour name "
+                        "(red) | #RRGGBB | transparent | IMAGE PATH | VIDEO PATH (.mp4 .mov .mkv .webm ...)")
     render.set_defaults(func=cmd_render)
 
     mask = sub.add_parser("mask", help="write person masks (255 = person) for images, videos or frame folders")
@@ -117,6 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
     camera.add_argument("--preview", action="store_true")
     camera.add_argument("--background", default="blur")
     camera.set_defaults(func=cmd_camera)
+    for command in (render, camera):
+        _add_flag(command, KEYS["image_fit"])
+        _add_flag(command, KEYS["video_loop"])
 
     bench = sub.add_parser("bench", help="per-stage timings at 720p and 1080p")
     bench.add_argument("--frames", type=int, default=100)

@@ -7,6 +7,9 @@ release the GIL in their C code, so on two cores the stages really overlap.
 
 The video is written to a temporary file beside the target and renamed over it only
 when complete (shared/files.py): a failure or Ctrl-C leaves the target as it was.
+With a background video (cli/backdrop.py) the reader also takes, for each frame, the
+background's frame at that frame's time, so the output keeps the input's length and
+timing whatever the background's rate and length.
 """
 
 import queue
@@ -16,6 +19,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Callable, Optional
 
+from .backdrop import BackgroundVideo, frame_seconds
 from .media import VideoReader, VideoWriter
 from ..engine.pipeline import Pipeline
 from ..shared.files import AtomicOutput
@@ -42,31 +46,43 @@ class _Stage(threading.Thread):
 
 
 def render_video(pipeline: Pipeline, source: str, target: str,
-                 progress: Optional[Callable] = None) -> int:
+                 progress: Optional[Callable] = None, backdrop: Optional[BackgroundVideo] = None) -> int:
     """-> number of video frames written. Keeps resolution, frame timing and audio.
-    `progress(total_frames, label)`: makes a tqdm-like bar (context manager, update())."""
+    `progress(total_frames, label)`: makes a tqdm-like bar (context manager, update());
+    `backdrop`: the background video (video mode)."""
     reader = VideoReader(source)
     try:
         with (progress or _no_progress)(reader.frames, Path(source).name) as bar, AtomicOutput(target) as out:
             alpha = pipeline.settings.mode == "transparent"
-            return _render(pipeline, reader, VideoWriter(str(out.path), reader, alpha, name=target), bar)
+            writer = VideoWriter(str(out.path), reader, alpha, name=target)
+            return _render(pipeline, reader, writer, bar, backdrop)
     finally:
         reader.close()
 
 
-def _render(pipeline: Pipeline, reader: VideoReader, writer: VideoWriter, bar) -> int:
+def _render(pipeline: Pipeline, reader: VideoReader, writer: VideoWriter, bar,
+            backdrop: Optional[BackgroundVideo]) -> int:
     decoded, processed = queue.Queue(QUEUE_FRAMES), queue.Queue(QUEUE_FRAMES)
     stop = threading.Event()
+    start, count = None, 0      # the first frame's time (the background starts with it), frames so far
+
+    def background_at(frame):
+        nonlocal start, count
+        if backdrop is None:
+            return None
+        seconds = frame_seconds(frame, count, reader.rate)
+        start, count = seconds if start is None else start, count + 1
+        return backdrop.at(seconds - start)
 
     def read():
         for packet in reader.packets():
             if stop.is_set():
                 return
             if packet.stream.type == "audio":
-                decoded.put(("audio", packet))
+                decoded.put(("audio", packet, None))
             else:
                 for frame in reader.decode(packet):
-                    decoded.put(("video", frame))
+                    decoded.put(("video", frame, background_at(frame)))
 
     def write():
         items = iter(processed.get, _END)
@@ -84,11 +100,11 @@ def _render(pipeline: Pipeline, reader: VideoReader, writer: VideoWriter, bar) -
     reader_stage.start(), writer_stage.start()
     count, finished = 0, False
     try:
-        for kind, item in iter(decoded.get, _END):
+        for kind, item, background in iter(decoded.get, _END):
             if kind == "audio":
                 processed.put(("audio", item, None))
                 continue
-            processed.put(("video", pipeline(reader.rgb(item)), item))
+            processed.put(("video", pipeline(reader.rgb(item), backdrop=background), item))
             count += 1
             bar.update()
             if writer_stage.error is not None:

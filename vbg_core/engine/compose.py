@@ -82,12 +82,15 @@ def blend(rgb_u8: np.ndarray, background_u8: np.ndarray, alpha_u8: np.ndarray,
 
 class Compositor:
     """Draws frames for one Settings. Loads the background image once (a missing or
-    corrupt image raises MediaError here, before any frame) and caches its fit."""
+    corrupt image raises MediaError here, before any frame) and caches its fit; in
+    video mode the caller hands each frame its `backdrop` (a frame of the background
+    video, any size), fitted here and cached while the same array comes again."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
         self._image = load_image(settings.image_path) if settings.mode == "image" else None
         self._cache: Optional[Tuple[Tuple[int, int], np.ndarray]] = None
+        self._backdrop: Optional[Tuple[np.ndarray, Tuple[int, int], np.ndarray]] = None
         self._work = Workspace()
 
     def _static_background(self, size: Tuple[int, int]) -> np.ndarray:
@@ -100,24 +103,38 @@ class Compositor:
             self._cache = (size, background)
         return self._cache[1]
 
-    def background(self, frame: Union[np.ndarray, Pyramid], alpha: np.ndarray) -> Optional[np.ndarray]:
+    def _video_background(self, backdrop: Optional[np.ndarray], size: Tuple[int, int]) -> np.ndarray:
+        if backdrop is None:
+            raise ValueError("video mode: each frame needs its backdrop (a frame of the background video)")
+        cached = self._backdrop
+        if cached is None or cached[0] is not backdrop or cached[1] != size:
+            self._backdrop = cached = (backdrop, size, fit_image(backdrop, size, self.settings.video_fit))
+        return cached[2]
+
+    def background(self, frame: Union[np.ndarray, Pyramid], alpha: np.ndarray,
+                   backdrop: Optional[np.ndarray] = None) -> Optional[np.ndarray]:
         """The frame's background at its size (None for transparent). `alpha`: the
-        person's alpha at any size (see `coverage`); only the blur reads it."""
+        person's alpha at any size (see `coverage`); only the blur reads it.
+        `backdrop`: video mode's frame of the background video (RGB uint8)."""
         rgb_u8 = frame.image if isinstance(frame, Pyramid) else frame
+        size = (rgb_u8.shape[1], rgb_u8.shape[0])
         if self.settings.mode == "blur":
             return blur_background(frame, alpha, self.settings.blur, self._work)
         if self.settings.mode == "transparent":
             return None
-        return self._static_background((rgb_u8.shape[1], rgb_u8.shape[0]))
+        if self.settings.mode == "video":
+            return self._video_background(backdrop, size)
+        return self._static_background(size)
 
     def __call__(self, frame: Union[np.ndarray, Pyramid], alpha_u8: np.ndarray,
-                 background: Optional[np.ndarray] = None) -> np.ndarray:
+                 background: Optional[np.ndarray] = None, backdrop: Optional[np.ndarray] = None) -> np.ndarray:
         """-> a new RGB uint8 (RGBA for transparent) array of the frame's size.
         `frame`: RGB uint8, or its Pyramid when the caller already made one;
-        `background`: from `self.background`, if the caller made it already."""
+        `background`: from `self.background`, if the caller made it already;
+        `backdrop`: as for `self.background`."""
         rgb_u8 = frame.image if isinstance(frame, Pyramid) else frame
         if self.settings.mode == "transparent":
             return cv2.merge((rgb_u8, alpha_u8))
         if background is None:
-            background = self.background(frame, alpha_u8)
+            background = self.background(frame, alpha_u8, backdrop)
         return blend(rgb_u8, background, alpha_u8, self._work)

@@ -9,8 +9,7 @@ import numpy as np
 
 from ..shared.errors import MediaError
 from ..shared.files import AtomicOutput
-
-IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
+from ..shared.settings import IMAGE_EXTENSIONS
 
 
 def is_image(path: str) -> bool:

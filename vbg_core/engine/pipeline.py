@@ -35,15 +35,17 @@ class Pipeline:
         frame = Pyramid(rgb_u8)
         return self._upsample(frame, self._alpha_lo(frame, _no_clock))
 
-    def __call__(self, rgb_u8: np.ndarray, clock: Callable[[str], None] = _no_clock) -> np.ndarray:
+    def __call__(self, rgb_u8: np.ndarray, clock: Callable[[str], None] = _no_clock,
+                 backdrop: Optional[np.ndarray] = None) -> np.ndarray:
         """RGB uint8 frame -> composited frame (a new array). `clock(stage)` is called
         as each stage ends ("pre-process", "inference", "refine", "compose"): the
-        benchmark's stopwatch."""
+        benchmark's stopwatch. `backdrop`: in video mode, this frame's picture of the
+        background video (RGB uint8, any size; fitted with settings.video_fit)."""
         frame = Pyramid(rgb_u8)
         alpha_lo = self._alpha_lo(frame, clock)
         # The background (the blur's work) needs only the low-res alpha: it is made on
         # the other core while this one refines the edges at full resolution.
-        background = aside(self.compositor.background, frame, alpha_lo)
+        background = aside(self.compositor.background, frame, alpha_lo, backdrop)
         alpha_u8 = self._upsample(frame, alpha_lo)
         clock("refine")
         out = self.compositor(frame, alpha_u8, background.result())

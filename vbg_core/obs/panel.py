@@ -9,11 +9,17 @@ threads), and a status line saying what is really happening.
 from ..shared.settings import KEYS, TABLE, Key
 from . import libobs as L
 
-IMAGE_FILTER = b"Images (*.jpg *.jpeg *.png *.webp *.bmp);;All files (*.*)"
 GROUPS = (("background", "Background"), ("quality", "Quality"), ("performance", "Performance"))
 # the obs_data_* type of each kind of setting
 MODE = KEYS["mode"]           # its list shows and hides the other controls
 DATA_TYPES = {"string": "string", "path": "string", "color": "int", "bool": "bool", "int": "int", "double": "double"}
+
+
+def file_filter(key: Key) -> bytes:
+    """A path key's file picker filter, from its `files` (Qt's "What (*.a *.b);;..." form)."""
+    what, extensions = key.files or ("Files", ())
+    patterns = " ".join(f"*{extension}" for extension in extensions)
+    return (f"{what} ({patterns});;" if patterns else "").encode() + b"All files (*.*)"
 
 
 def set_defaults(lib, data) -> None:
@@ -63,7 +69,7 @@ class Panel:
         elif key.kind == "color":
             lib.obs_properties_add_color(props, name, label)
         elif key.kind == "path":
-            lib.obs_properties_add_path(props, name, label, L.OBS_PATH_FILE, IMAGE_FILTER, None)
+            lib.obs_properties_add_path(props, name, label, L.OBS_PATH_FILE, file_filter(key), None)
         elif key.kind == "bool":
             lib.obs_properties_add_bool(props, name, label)
         elif key.kind == "double":

@@ -17,8 +17,14 @@ from .errors import SettingsError
 # the frame's height so a level looks the same at every resolution).
 BLUR_LEVELS = {"low": 6.0, "medium": 12.0, "high": 24.0}
 
+# the file types a background picker offers (the command line reads the same ones)
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
+VIDEO_EXTENSIONS = (".mp4", ".mov", ".mkv", ".webm", ".m4v", ".avi")
+
 Rgb = Tuple[int, int, int]
 Choices = Tuple[Tuple[str, str], ...]
+FIT_CHOICES: Choices = (("cover", "Cover (fill, crop the edges)"), ("contain", "Contain (fit inside, black bars)"),
+                        ("stretch", "Stretch"))
 
 
 @dataclass(frozen=True)
@@ -37,19 +43,27 @@ class Key:
     worker: bool = False        # the worker needs it (the model and the mask's quality)
     obs_only: bool = False      # a setting of the OBS filter alone (no `vbg` flag)
     help: str = ""              # the flag's help, where the label is not enough
+    files: Tuple[str, Tuple[str, ...]] = ()     # a path's file picker: (what, extensions)
 
 
 TABLE: Tuple[Key, ...] = (
     Key("mode", "mode", "string", "blur", "Replace with", "background", choices=(
-        ("blur", "Blur"), ("color", "Colour"), ("image", "Image"),
+        ("blur", "Blur"), ("color", "Colour"), ("image", "Image"), ("video", "Video"),
         ("transparent", "Transparent (keep the person, see through the rest)"))),
     Key("color", "color", "color", 0xFFFFFFFF, "Colour", "background", mode="color"),
-    Key("image_path", "image_path", "path", "", "Image", "background", mode="image"),
+    Key("image_path", "image_path", "path", "", "Image", "background", mode="image",
+        files=("Images", IMAGE_EXTENSIONS)),
     Key("image_fit", "image_fit", "string", "cover", "Image fit", "background", mode="image", flag="--fit",
-        choices=(("cover", "Cover (fill, crop the edges)"), ("contain", "Contain (fit inside, black bars)"),
-                 ("stretch", "Stretch")), help="how a background image fills the frame"),
+        choices=FIT_CHOICES, help="how a background image or video fills the frame"),
     Key("blur_level", "blur", "string", "medium", "Blur strength", "background", mode="blur",
         choices=tuple((level, level.capitalize()) for level in BLUR_LEVELS)),
+    # --fit serves the video too (`vbg` sets both fits from it); --no-loop is video_loop off
+    Key("video_path", "video_path", "path", "", "Video", "background", mode="video",
+        files=("Videos", VIDEO_EXTENSIONS)),
+    Key("video_fit", "video_fit", "string", "cover", "Video fit", "background", mode="video", flag="--fit",
+        choices=FIT_CHOICES),
+    Key("video_loop", "video_loop", "bool", True, "Loop the video (off: its last frame stays)", "background",
+        mode="video", flag="--no-loop", help="hold a background video's last frame instead of looping it"),
     Key("model", "model", "string", "landscape", "Model", "quality", flag="--model", worker=True, choices=(
         ("landscape", "Landscape (fast, for 16:9 cameras)"), ("general", "General (square)")),
         help="landscape (144x256, for 16:9 cameras) or general (256x256)"),
@@ -148,6 +162,9 @@ class Settings:
     image_path: str = _default("image_path")
     image_fit: str = _default("image_fit")
     blur: float = parse_blur(_default("blur_level"))     # sigma at 720 lines
+    video_path: str = _default("video_path")
+    video_fit: str = _default("video_fit")
+    video_loop: bool = _default("video_loop")   # False: the video's last frame stays
     model: str = _default("model")
     provider: str = _default("provider")
     threads: int = _default("threads")
@@ -160,6 +177,7 @@ class Settings:
     def __post_init__(self):
         object.__setattr__(self, "mode", _choice("mode", self.mode, allowed("mode")))
         object.__setattr__(self, "image_fit", _choice("image fit", self.image_fit, allowed("image_fit")))
+        object.__setattr__(self, "video_fit", _choice("video fit", self.video_fit, allowed("video_fit")))
         object.__setattr__(self, "model", _choice("model", self.model, allowed("model")))
         object.__setattr__(self, "provider", _choice("provider", self.provider, allowed("provider")))
         object.__setattr__(self, "color", tuple(parse_color(_rgb_int(self.color))))
@@ -171,6 +189,8 @@ class Settings:
             object.__setattr__(self, name, _fraction(name, getattr(self, name)))
         if self.mode == "image" and not str(self.image_path).strip():
             raise SettingsError("image mode needs a background image: choose a JPG, PNG or WebP file")
+        if self.mode == "video" and not str(self.video_path).strip():
+            raise SettingsError("video mode needs a background video: choose an MP4, MOV, MKV or WebM file")
 
     def with_(self, **changes) -> "Settings":
         return replace(self, **changes)
