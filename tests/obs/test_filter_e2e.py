@@ -50,6 +50,11 @@ def photo():
 
 @pytest.fixture(scope="module")
 def regions(photo):
+    return photo_regions(photo)
+
+
+def photo_regions(photo):
+    """-> (person, background, alpha) of a photo, from the real engine's mask."""
     alpha = Pipeline(Settings()).alpha(photo)
     kernel = np.ones((17, 17), np.uint8)
     person = cv2.erode((alpha >= 250).astype(np.uint8), kernel).astype(bool)
@@ -352,6 +357,7 @@ def test_script_reload_keeps_the_filter_working(obs, photo, regions):
 
 
 @pytest.mark.parametrize("mode, shown", [("color", {"color"}), ("image", {"image_path", "image_fit"}),
+                                         ("video", {"video_path", "video_fit", "video_loop"}),
                                          ("blur", {"blur_level"}), ("transparent", set())])
 def test_properties_panel_shows_only_what_the_mode_uses(obs, mode, shown, photo, regions):
     set_filter(obs, mode="color", color=GREEN)

@@ -20,6 +20,7 @@ from ..shared.maths import fit_uv
 from ..shared.models import get_model
 from ..shared.settings import Settings
 from . import libobs as L
+from .background_video import BackgroundVideo, open_video
 from .gpu import Gpu, ImageFile, readback_size
 from .panel import read_settings
 from .supervisor import WorkerProcess
@@ -29,9 +30,15 @@ from .supervisor import WorkerProcess
 class View:
     """What render needs from the settings, swapped as one object."""
     settings: Settings
-    mode: str                       # effective mode (image falls back to blur)
+    mode: str                       # effective mode (image and video fall back to blur)
     image: Optional[ImageFile]
-    notice: str                     # a settings problem, in words ("" if none)
+    settings_notice: str            # a settings problem, in words ("" if none)
+    video: Optional[BackgroundVideo] = None     # video mode's media source
+
+    @property
+    def notice(self) -> str:
+        """The settings' problem, or the background video's once it shows it cannot play."""
+        return self.settings_notice or (self.video.problem if self.video is not None else "")
 
 
 def _fallback(values: dict) -> Settings:
@@ -82,7 +89,10 @@ class VbgFilter:
       View, swapped whole), `settings_sent`, the settings mailbox (under update_lock);
       images it replaces go into `garbage` (a thread-safe queue).
     - the graphics thread (render, video_tick, inside the graphics context): `gpu`,
-      `gpu_failed`, the frame and mask counters, the frames mailbox, freeing `garbage`.
+      `gpu_failed`, the frame and mask counters, the frames mailbox, freeing `garbage`;
+      in video_tick, whether the view's background video plays (BackgroundVideo.show).
+      libobs runs a video filter's `update` in that tick too, so the background video
+      `update` replaces is released there, never while render draws it.
     - the supervisor's thread: the worker (WorkerProcess says what it shares) and,
       with the UI thread, reading `status()` and `frame_stats.summary()`."""
 
@@ -126,14 +136,19 @@ class VbgFilter:
         except SettingsError as exc:
             notice = f"{exc} — showing blur instead"
             settings = _fallback(values)
-        image, mode = old.image, settings.mode
+        image, video, mode = old.image, None, settings.mode
         if mode == "image":
             image, notice = self._image(settings.image_path, old.image)
             mode = "image" if image else "blur"
+        elif mode == "video":
+            video, notice = open_video(self.lib, settings, old.video, f"{self.name}: background video")
+            mode = "video" if video else "blur"
         if old.image is not None and image is not old.image:
             self.garbage.put(old.image)
-        self.view = View(settings, mode, image, notice)
-        if notice and notice != old.notice:
+        if old.video is not None and video is not old.video:
+            old.video.release()     # libobs runs a video filter's update in its tick, never during render
+        self.view = View(settings, mode, image, notice, video)
+        if notice and notice != old.settings_notice:
             self.log(notice, L.LOG_WARNING)
         self.settings_sent += 1
         Channel.put_json(self.channel.settings, values, self.settings_sent)
@@ -185,6 +200,17 @@ class VbgFilter:
             finally:
                 self.lib.obs_leave_graphics()
 
+    def tick_video(self) -> None:
+        """Video tick: the background video plays while this filter's source is shown
+        and the filter is on; a video that cannot play is logged once."""
+        video = self.view.video
+        if video is None:
+            return
+        lib, parent = self.lib, self.lib.obs_filter_get_parent(self.source)
+        problem = video.tick(bool(parent) and lib.obs_source_showing(parent) and lib.obs_source_enabled(self.source))
+        if problem:
+            self.log(problem, L.LOG_WARNING)
+
     def _gpu_ready(self) -> bool:
         if self.gpu is None and not self.gpu_failed:
             try:
@@ -220,16 +246,26 @@ class VbgFilter:
         guided = view.settings.edges and self.mask_size == lo
         if guided:
             gpu.guided(small, lo)
-        params = {"image": frame}
-        if view.mode == "blur":
+        params, mode = {"image": frame}, view.mode
+        backdrop = self._backdrop(view) if mode in ("image", "video") else None
+        mode = "image" if backdrop else "blur" if mode == "video" else mode   # no video frame yet: blur
+        if mode == "blur":
             params["bg"] = gpu.blur(small, lo, size, view.settings.blur)
-        elif view.mode == "image":
-            image = view.image
-            params["bg"] = image.texture()
-            params["bg_xform"] = fit_uv(size, (image.head.cx, image.head.cy), view.settings.image_fit)
-        elif view.mode == "color":
+        elif mode == "image":
+            texture, backdrop_size, fit = backdrop
+            params["bg"], params["bg_xform"] = texture, fit_uv(size, backdrop_size, fit)
+        elif mode == "color":
             params["color"] = tuple(c / 255.0 for c in view.settings.color) + (1.0,)
-        self.frame_stats.add(self.frame_id - self.mask_id, gpu.composite(view.mode, guided, size, params, frame))
+        self.frame_stats.add(self.frame_id - self.mask_id, gpu.composite(mode, guided, size, params, frame))
+
+    def _backdrop(self, view: View):
+        """The background picture of image or video mode -> (texture, (w, h), fit), or
+        None while the video has no frame."""
+        if view.mode == "image":
+            image = view.image
+            return image.texture(), (image.head.cx, image.head.cy), view.settings.image_fit
+        drawn = view.video.texture(self.gpu)
+        return drawn and drawn + (view.settings.video_fit,)
 
     def free_garbage(self) -> None:
         while not self.garbage.empty():
@@ -274,9 +310,15 @@ class VbgFilter:
             self.gpu.free()
             self.gpu = None
 
+    def release_video(self) -> None:
+        """Release the background video's media source (outside the graphics context)."""
+        if self.view.video is not None:
+            self.view.video.release()
+
     def close(self) -> None:
-        """Stop the worker and remove the channel (any thread but the graphics one
-        may hold the graphics context when this runs)."""
+        """Stop the worker, remove the channel and release the background video (any
+        thread but the graphics one may hold the graphics context when this runs)."""
         self.plugin.supervisor.remove(self.worker)
         self.channel.close()
+        self.release_video()
 

@@ -99,6 +99,7 @@ class Plugin:
         self.supervisor.stop()
         for item in filters:
             item.channel.close()
+            item.release_video()        # outside the graphics context (see background_video.py)
 
     # ---- callbacks (names match registry.Persistent's trampolines) ----
     def create(self, handle: int, source, data) -> None:
@@ -132,6 +133,7 @@ class Plugin:
         item = self.filters.get(handle)
         if item is not None:
             item.collect_frame()
+            item.tick_video()
 
     def video_render(self, handle: int) -> bool:
         item = self.filters.get(handle)

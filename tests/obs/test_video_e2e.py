@@ -1,0 +1,197 @@
+"""Video mode in real headless OBS: the bundled background clip (samples/sam2_bedroom_wall.mp4,
+384x288 @ 30, 2 s) decoded by OBS's own media source behind a real person (the portrait photo
+as an image source, 820x1024). One OBS for the module; tests run in file order, the last one
+shuts OBS down and reads its log.
+
+Regions as in test_filter_e2e.py: the real engine's mask of the photo, eroded.
+"""
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.obs.harness import ObsInstance, image_source, known_settings, vbg_filter
+from tests.obs.test_filter_e2e import AGREEMENT_MAD, ask_helper, assert_no_errors, mad, photo_regions, wait_for
+from vbg_core.cli import media
+from vbg_core.engine import images
+from vbg_core.engine.compose import blur_background, fit_image
+from vbg_core.shared.settings import BLUR_LEVELS
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+PHOTO = ROOT / "samples" / "tfjs_portrait.jpg"
+CLIP = ROOT / "samples" / "sam2_bedroom_wall.mp4"
+LEAKS = "Number of memory leaks: "
+
+
+@pytest.fixture(scope="module")
+def photo():
+    return images.read_image(str(PHOTO))
+
+
+@pytest.fixture(scope="module")
+def regions(photo):
+    return photo_regions(photo)
+
+
+@pytest.fixture(scope="module")
+def clip(photo):
+    """The clip's frames fitted (cover) to the photo's size, as OBS should draw them."""
+    size = (photo.shape[1], photo.shape[0])
+    return [fit_image(rgb, size, "cover") for rgb in media.VideoReader(str(CLIP))]
+
+
+@pytest.fixture(scope="module")
+def baseline_leaks(tmp_path_factory):
+    """What this OBS reports at exit with no script at all (OBS 29.0.2 here: 1)."""
+    with ObsInstance(tmp_path_factory.mktemp("obs-bare"), sources=[image_source("Person", PHOTO)]) as bare:
+        bare.stop()
+        return leaks(bare.log_text())
+
+
+def leaks(log: str) -> int:
+    counts = [int(line.split(LEAKS)[1]) for line in log.splitlines() if LEAKS in line]
+    assert counts, "OBS logs its memory leaks at exit"
+    return counts[-1]
+
+
+@pytest.fixture(scope="module")
+def obs(tmp_path_factory, baseline_leaks):
+    home = tmp_path_factory.mktemp("obs-home")
+    triggers = home / "triggers"
+    triggers.mkdir()
+    sources = [image_source("Person", PHOTO, [vbg_filter("VBG", mode="video", video_path=str(CLIP))])]
+    env = {"VBG_PYTHON": sys.executable, "VBG_TEST_TRIGGER_DIR": str(triggers)}
+    with ObsInstance(home, scripts=[str(ROOT / "obs_vbg.py"), str(HERE / "obs_helper.py")],
+                     sources=sources, env=env) as instance:
+        instance.triggers, instance.baseline_leaks = triggers, baseline_leaks
+        yield instance
+
+
+def set_filter(obs, **values):
+    obs.client.set_source_filter_settings("Person", "VBG", known_settings(values), True)
+
+
+def nearest_clip_frame(rgba, clip, background):
+    """-> (index, MAD) of the clip frame the screenshot's background is closest to
+    (on every 4th pixel and row: 60 comparisons must not slow the screenshots down)."""
+    shot, where = rgba[::4, ::4, :3].astype(np.float32), background[::4, ::4]
+    errors = [float(np.abs(shot - frame[::4, ::4])[where].mean()) for frame in clip]
+    return int(np.argmin(errors)), min(errors)
+
+
+def plays_the_clip(clip, regions, photo):
+    person, background, _ = regions
+
+    def check(rgba):
+        index, error = nearest_clip_frame(rgba, clip, background)
+        kept = mad(rgba[:, :, :3], photo, person)
+        return error < 4 and kept < 6, f"nearest clip frame {index} at MAD {error:.1f}, person MAD {kept:.1f}"
+    return check
+
+
+def status_line(obs) -> str:
+    ask_helper(obs, "panel", json.dumps({"source": "Person", "filter": "VBG", "mode": "video"}))
+    return json.loads((obs.triggers / "panel.json").read_text())["top"]["status"]["label"]
+
+
+# ---- tests, in order ----
+def test_the_video_plays_behind_the_person(obs, clip, regions, photo):
+    person, background, _ = regions
+    wait_for(obs, plays_the_clip(clip, regions, photo), timeout=30)
+    asked = time.monotonic()
+    first = obs.screenshot("Person")
+    time.sleep(max(0.0, asked + 1.0 - time.monotonic()))       # the second request 1 s after the first
+    second = obs.screenshot("Person")
+    (a, error_a), (b, error_b) = nearest_clip_frame(first, clip, background), nearest_clip_frame(second, clip, background)
+    moved, kept = mad(first[:, :, :3], second[:, :, :3], background), mad(first[:, :, :3], second[:, :, :3], person)
+    print(f"\nscreenshots 1 s apart: clip frames {a} and {b} (MAD {error_a:.1f}, {error_b:.1f}); "
+          f"background changed by MAD {moved:.1f}, the person by {kept:.2f}")
+    # frames of the clip 1 s apart differ by MAD 4.6 at least here; a match is within 1.5
+    assert a != b and moved > 3.0 and kept < 1.5
+    assert_no_errors(obs.log_text())
+
+
+def test_without_looping_the_last_frame_stays_and_agrees_with_vbg_render(obs, clip, regions, photo, tmp_path):
+    person, background, _ = regions
+    set_filter(obs, mode="video", video_path=str(CLIP), video_loop=False)
+    last = len(clip) - 1
+
+    def on_last_frame(rgba):
+        index, error = nearest_clip_frame(rgba, clip, background)
+        return index == last and error < 4, f"nearest clip frame {index} (MAD {error:.1f}), not the last"
+    wait_for(obs, on_last_frame, timeout=15)
+    time.sleep(1.5)                          # held, and the temporal smoothing has settled
+    gpu = obs.screenshot("Person")[:, :, :3]
+    assert nearest_clip_frame(gpu, clip, background)[0] == last, "the last frame stays"
+    frame_png = tmp_path / "last.png"
+    images.write_image(str(frame_png), list(media.VideoReader(str(CLIP)))[-1])
+    cpu_png = tmp_path / "cpu.png"
+    subprocess.run([sys.executable, "-m", "vbg_core.cli", "render", str(PHOTO), "-o", str(cpu_png),
+                    "--background", str(frame_png)], check=True, cwd=ROOT, capture_output=True, timeout=300)
+    error = mad(gpu, images.read_image(str(cpu_png)))
+    print(f"\nOBS vs vbg render (video mode, the clip's last frame): mean absolute difference {error:.2f} / 255")
+    assert error < AGREEMENT_MAD
+
+
+def test_showing_the_source_again_restarts_the_video(obs, clip, regions):
+    _, background, _ = regions
+    item = obs.client.get_scene_item_id("Scene", "Person").scene_item_id
+    obs.client.set_scene_item_enabled("Scene", item, False)
+    time.sleep(1.0)
+    obs.client.set_scene_item_enabled("Scene", item, True)
+    restarted, _ = wait_for(obs, lambda rgba: (nearest_clip_frame(rgba, clip, background)[0] < len(clip) - 10,
+                                               "still on the last frame"), timeout=10)
+    wait_for(obs, lambda rgba: (nearest_clip_frame(rgba, clip, background)[0] == len(clip) - 1,
+                                "did not reach the last frame again"), timeout=15)
+
+
+def test_a_bad_path_shows_blur_and_says_why(obs, regions, photo, tmp_path):
+    person, background, alpha = regions
+    blurred = blur_background(photo, alpha, BLUR_LEVELS["medium"])
+
+    def shows_blur(rgba):
+        error = mad(rgba[:, :, :3], blurred, background)
+        return error < 4, f"background MAD vs blur {error:.1f}"
+    set_filter(obs, mode="video", video_path="/nonexistent/clip.mp4", blur_level="medium")
+    wait_for(obs, shows_blur)
+    assert "background video not found: /nonexistent/clip.mp4 — showing blur instead" in status_line(obs)
+    not_video = tmp_path / "notes.mp4"
+    not_video.write_bytes(b"this is not a video\n" * 500)
+    set_filter(obs, video_path=str(not_video))
+    wait_for(obs, shows_blur)
+    reason = f"cannot play background video {not_video} (not a video file, or corrupt"
+    wait_for(obs, lambda rgba: (reason in obs.log_text(), "no reason logged yet"), timeout=20)
+    assert reason in status_line(obs)
+    assert_no_errors(obs.log_text())
+
+
+def test_a_cut_short_video_neither_crashes_nor_freezes_obs(obs, tmp_path):
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(CLIP.read_bytes()[: CLIP.stat().st_size // 3])
+    set_filter(obs, video_path=str(cut), video_loop=True)
+    frames = [obs.screenshot("Person") for _ in range(10)]         # each within the websocket's deadline
+    stats = obs.client.get_stats()
+    assert all(f.shape[:2] == (1024, 820) for f in frames) and stats.active_fps > 10
+    assert obs.process.poll() is None
+
+
+def test_switching_modes_and_removing_the_filter_leave_no_media_source(obs, clip, regions, photo):
+    for mode in ("color", "video", "blur", "video", "image"):
+        set_filter(obs, mode=mode, video_path=str(CLIP), image_path=str(PHOTO))
+        time.sleep(0.5)
+    set_filter(obs, mode="video", video_path=str(CLIP))
+    wait_for(obs, plays_the_clip(clip, regions, photo), timeout=15)
+    obs.client.remove_source_filter("Person", "VBG")
+    wait_for(obs, lambda rgba: (mad(rgba[:, :, :3], photo) < 2, "the filter is still drawing"))
+    assert obs.stop() == 0
+    log = obs.log_text()
+    assert "Freeing OBS context data" in log
+    assert "were remaining" not in log, [line for line in log.splitlines() if "remaining" in line]
+    assert leaks(log) <= obs.baseline_leaks, f"{leaks(log)} leaks, {obs.baseline_leaks} with no script"
+    assert_no_errors(log)
