@@ -32,6 +32,7 @@ SOURCE = "Video"
 CONFIGS = [("no filter", None, {}), ("Color Correction", "color_filter_v2", {"gamma": 0.1}),
            ("vbg colour", "vbg_filter", {"mode": "color", "color": 0xFF00FF00}),
            ("vbg image", "vbg_filter", {"mode": "image", "image_path": str(ROOT / "samples" / "tfjs_portrait.jpg")}),
+           ("vbg video", "vbg_filter", {"mode": "video", "video_path": str(ROOT / "samples" / "sam2_bedroom_wall.mp4")}),
            ("vbg blur", "vbg_filter", {"mode": "blur"}),
            ("vbg transparent", "vbg_filter", {"mode": "transparent"}),
            ("vbg colour, edges off", "vbg_filter", {"mode": "color", "color": 0xFF00FF00, "edge_refine": False}),

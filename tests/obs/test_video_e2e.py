@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 
 from tests.obs.harness import ObsInstance, image_source, known_settings, vbg_filter
-from tests.obs.test_filter_e2e import AGREEMENT_MAD, ask_helper, assert_no_errors, mad, photo_regions, wait_for
+from tests.obs.test_filter_e2e import (AGREEMENT_MAD, ask_helper, assert_no_errors, mad, photo,  # noqa: F401 (fixtures)
+                                      regions, wait_for)
 from vbg_core.cli import media
 from vbg_core.engine import images
 from vbg_core.engine.compose import blur_background, fit_image
@@ -27,16 +28,6 @@ HERE = Path(__file__).resolve().parent
 PHOTO = ROOT / "samples" / "tfjs_portrait.jpg"
 CLIP = ROOT / "samples" / "sam2_bedroom_wall.mp4"
 LEAKS = "Number of memory leaks: "
-
-
-@pytest.fixture(scope="module")
-def photo():
-    return images.read_image(str(PHOTO))
-
-
-@pytest.fixture(scope="module")
-def regions(photo):
-    return photo_regions(photo)
 
 
 @pytest.fixture(scope="module")
