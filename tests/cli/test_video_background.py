@@ -125,3 +125,7 @@ def test_a_missing_or_broken_background_video_is_one_line(person_video, tmp_path
     result = vbg("render", person, "-o", tmp_path / "out.mp4", "--background", broken)
     assert_one_line_error(result, "cannot read video", "broken.mp4")
     assert not (tmp_path / "out.mp4").exists()
+
+
+def test_bench_refuses_a_background_video():
+    assert_one_line_error(vbg("bench", "--background", CLIP), "vbg bench times still backgrounds")

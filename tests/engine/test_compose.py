@@ -92,6 +92,18 @@ def test_image_mode_puts_the_picture_behind_the_person(portrait, tmp_path, astro
     assert np.array_equal(out[truth], rgb[truth])
 
 
+def test_video_mode_puts_each_backdrop_behind_the_person(portrait, astronaut):
+    rgb, truth = portrait
+    alpha = np.where(truth, 255, 0).astype(np.uint8)
+    compose = Compositor(Settings(mode="video", video_path="clip.mp4", video_fit="contain"))
+    for backdrop in (astronaut, astronaut[::-1].copy()):       # a new frame each call
+        out = compose(rgb, alpha, backdrop=backdrop)
+        expected = fit_image(backdrop, (rgb.shape[1], rgb.shape[0]), "contain")
+        assert np.array_equal(out[~truth], expected[~truth]) and np.array_equal(out[truth], rgb[truth])
+    with pytest.raises(ValueError, match="backdrop"):
+        compose(rgb, alpha)
+
+
 def test_missing_image_names_the_path(tmp_path):
     missing = tmp_path / "nowhere" / "beach.jpg"
     with pytest.raises(MediaError, match=f"background image not found: {missing}"):
