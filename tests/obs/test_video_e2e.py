@@ -103,8 +103,11 @@ def test_the_video_plays_behind_the_person(obs, clip, regions, photo):
     moved, kept = mad(first[:, :, :3], second[:, :, :3], background), mad(first[:, :, :3], second[:, :, :3], person)
     print(f"\nscreenshots 1 s apart: clip frames {a} and {b} (MAD {error_a:.1f}, {error_b:.1f}); "
           f"background changed by MAD {moved:.1f}, the person by {kept:.2f}")
-    # frames of the clip 1 s apart differ by MAD 4.6 at least here; a match is within 1.5
-    assert a != b and moved > 3.0 and kept < 1.5
+    # 1 s is 30 clip frames; a loaded machine may play slower, so 10 (a third of a second)
+    # is enough. Clip frames 10 or more apart differ by MAD 2.85 or more here (these regions,
+    # every 4th pixel); the same frame twice by 0.
+    apart = min((a - b) % len(clip), (b - a) % len(clip))
+    assert apart >= 10 and moved > 2.0 and kept < 1.5, f"{apart} clip frames apart"
     assert_no_errors(obs.log_text())
 
 
@@ -172,14 +175,42 @@ def test_a_cut_short_video_neither_crashes_nor_freezes_obs(obs, tmp_path):
     assert obs.process.poll() is None
 
 
-def test_switching_modes_and_removing_the_filter_leave_no_media_source(obs, clip, regions, photo):
-    for mode in ("color", "video", "blur", "video", "image"):
-        set_filter(obs, mode=mode, video_path=str(CLIP), image_path=str(PHOTO))
-        time.sleep(0.5)
+def media_threads(obs) -> int:
+    """OBS's media threads (each open media source's, and the FFmpeg decoding threads it
+    starts, which inherit its name); only our media source makes them in this scene."""
+    count = 0
+    for comm in Path(f"/proc/{obs.pid}/task").glob("*/comm"):
+        try:
+            count += comm.read_text().strip() == "mp_media_thread"
+        except OSError:         # a thread that ended meanwhile
+            pass
+    return count
+
+
+def media_threads_become(obs, expected: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while media_threads(obs) != expected and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert media_threads(obs) == expected, f"{media_threads(obs)} media threads, expected {expected}"
+
+
+def test_switching_modes_and_removing_the_filter_leave_no_media_source(obs, clip, regions, photo, tmp_path):
+    copy = tmp_path / "copy.mp4"
+    copy.write_bytes(CLIP.read_bytes())
+    set_filter(obs, mode="color")
+    media_threads_become(obs, 0)
+    set_filter(obs, mode="video", video_path=str(CLIP))
+    time.sleep(1.0)
+    one_source = media_threads(obs)         # its thread and FFmpeg's decoding threads
+    assert one_source >= 1
+    for mode, path in (("blur", CLIP), ("video", copy), ("video", CLIP), ("image", CLIP)):
+        set_filter(obs, mode=mode, video_path=str(path), image_path=str(PHOTO))
+        media_threads_become(obs, one_source if mode == "video" else 0)     # a new path replaces the old
     set_filter(obs, mode="video", video_path=str(CLIP))
     wait_for(obs, plays_the_clip(clip, regions, photo), timeout=15)
     obs.client.remove_source_filter("Person", "VBG")
     wait_for(obs, lambda rgba: (mad(rgba[:, :, :3], photo) < 2, "the filter is still drawing"))
+    media_threads_become(obs, 0)
     assert obs.stop() == 0
     log = obs.log_text()
     assert "Freeing OBS context data" in log
