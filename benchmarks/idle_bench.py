@@ -51,13 +51,13 @@ def measure(obs: ObsInstance, name: str, source: str, settings: dict, seconds: f
     cpu0, wall0, log0 = sum(cpu_seconds(p) for p in workers), time.monotonic(), len(obs.log_text())
     time.sleep(seconds)
     cpu, wall = sum(cpu_seconds(p) for p in workers) - cpu0, time.monotonic() - wall0
-    stats = re.findall(r"'idle': stats: inference on \w+, [\d.]+ ms per mask, (\d+) masks/s(; idle)?",
+    stats = re.findall(r"'idle': stats: (?:inference on \w+, [\d.]+ ms per mask, (\d+) masks/s|(idle) on)",
                        obs.log_text()[log0:])
     obs.client.remove_source_filter(source, "idle")
     time.sleep(1.0)
     ages = re.findall(r"'idle': removed; mask age median (\d+) frames", obs.log_text())
     return {"name": name, "worker_cpu": 100.0 * cpu / wall,
-            "masks_per_s": statistics.mean(int(m) for m, _ in stats) if stats else float("nan"),
+            "masks_per_s": statistics.mean(int(m or 0) for m, _ in stats) if stats else float("nan"),
             "idle_share": sum(bool(i) for _, i in stats) / max(1, len(stats)),
             "mask_age": int(ages[-1]) if ages else None}
 

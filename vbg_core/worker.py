@@ -194,7 +194,7 @@ def main(argv=None) -> int:
     parser.add_argument("--label", default="", help="the filtered source, for people reading ps")
     args = parser.parse_args(argv)
     try:
-        channel = Channel.attach(args.channel)
+        channel = Channel.attach(args.channel, args.parent_pid)
     except (FileNotFoundError, ValueError) as exc:
         print(f"vbg worker: {exc}", file=sys.stderr)
         return 2
