@@ -76,7 +76,7 @@ build_root() {   # debootstrap the sid root into $ROOT unless a finished one is 
     [ -n "$mirror" ] || die "no Debian mirror found in /etc/apt/sources.list.d/*.sources or /etc/apt/sources.list"
     unmount_under "$partial"
     rm -rf --one-file-system "$partial"
-    say "building a Debian sid root with OBS in $ROOT from $mirror (about 10 minutes)"
+    say "building a Debian sid root with OBS in $ROOT from $mirror (2 to 10 minutes)"
     if ! debootstrap --variant=minbase --include="$PACKAGES" sid "$partial" "$mirror" >"$ROOT.log" 2>&1; then
         tail -n 30 "$ROOT.log" >&2
         die "debootstrap failed (log: $ROOT.log)"
