@@ -21,8 +21,8 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.obs.harness import (ObsInstance, cmdline, image_source, known_settings, media_source, processes_matching,
-                               vbg_filter)
+from tests.obs.harness import (SCENE, ObsInstance, ScreenshotFailed, cmdline, image_source, known_settings,
+                               media_source, processes_matching, vbg_filter)
 from vbg_core.cli import media
 from vbg_core.engine import images
 from vbg_core.engine.compose import blur_background, fit_image
@@ -402,6 +402,21 @@ def test_scene_collection_switch_and_back(obs, photo, regions):
     wait_for(obs, near_colour((0, 255, 0), regions, photo), timeout=20)
     assert len(obs.worker_pids()) == 2 and not set(obs.worker_pids()) & old
     assert_no_errors(obs.log_text())
+
+
+def test_a_screenshot_that_cannot_render_is_asked_again_until_its_deadline(obs):
+    """An image source without a file is 0x0: OBS answers every screenshot of it with
+    702, the code a screenshot under heavy load failed with once."""
+    obs.client.create_input(SCENE, "Empty", "image_source", {}, True)
+    start = time.monotonic()
+    try:
+        with pytest.raises(ScreenshotFailed, match="code 702") as failed:
+            obs.screenshot("Empty", deadline=1.0)
+    finally:
+        elapsed = time.monotonic() - start
+        obs.client.remove_input("Empty")
+    assert failed.value.tries > 2 and 1.0 <= elapsed < 5.0
+    assert obs.screenshot("Person").shape[:2] == (1024, 820), "other sources answer at once"
 
 
 def test_clean_exit_leaves_no_worker(obs):
