@@ -331,19 +331,34 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def status_line(obs) -> str:
+    ask_helper(obs, "panel", json.dumps({"source": "Person", "filter": "VBG", "mode": "color"}))
+    return json.loads((obs.triggers / "panel.json").read_text())["top"]["status"]["label"]
+
+
 def test_hidden_source_costs_nothing(obs, photo, regions):
-    """Hidden: no readback, so its worker idles; shown again: filtered at once."""
+    """Hidden: no readback, so its worker gets no frame (0 masks/s, nothing kept) and
+    idles; shown again: filtered at once. With pause_when_still off, so that a shown
+    still photo would be segmented every frame: only hiding can explain the silence."""
+    set_filter(obs, mode="color", color=GREEN, pause_when_still=False)
+    wait_for(obs, near_colour((0, 255, 0), regions, photo))
     item = obs.client.get_scene_item_id("Scene", "Person").scene_item_id
     worker = person_worker(obs)
+    shown = status_line(obs)
     obs.client.set_scene_item_enabled("Scene", item, False)
-    time.sleep(1.0)
+    deadline = time.monotonic() + 10
+    while " 0 masks/s" not in (hidden := status_line(obs)) and time.monotonic() < deadline:
+        time.sleep(0.3)
     before, started = cpu_seconds(worker), time.monotonic()
     time.sleep(3.0)
     idle = 100 * (cpu_seconds(worker) - before) / (time.monotonic() - started)
     obs.client.set_scene_item_enabled("Scene", item, True)
-    print(f"\nworker of a hidden source: {idle:.1f} % of a core")
+    print(f"\nshown: {shown}\nhidden: {hidden}; worker {idle:.1f} % of a core")
+    assert "inference on cpu" in shown and " 0 masks/s" not in shown
+    assert "inference on cpu" in hidden and " 0 masks/s" in hidden
     assert idle < 3.0
     wait_for(obs, near_colour((0, 255, 0), regions, photo))
+    set_filter(obs, pause_when_still=True)
 
 
 def test_script_reload_keeps_the_filter_working(obs, photo, regions):
