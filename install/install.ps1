@@ -150,6 +150,9 @@ function Write-PythonFile {
 function Register-WithObs {
     if ($NoRegister) { Say 'OBS registration: skipped (-NoRegister)'; return }
     $script = Join-Path $Repo 'obs_vbg.py'
+    # OBS's Python Install Path first (only while OBS is closed), then the script and the verdict
+    & $VenvPython -m vbg_core.setup set-python --script $script | ForEach-Object { Say "OBS: $_" }
+    if ($LASTEXITCODE -ne 0) { Fail "setting OBS's Python failed" }
     & $VenvPython -m vbg_core.setup register --script $script | ForEach-Object { Say "OBS: $_" }
     if ($LASTEXITCODE -ne 0) { Fail 'OBS registration failed' }
 }

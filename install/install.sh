@@ -195,6 +195,9 @@ write_python_file() {
 register_with_obs() {
     [ "$REGISTER" = 1 ] || { say "OBS registration: skipped (--no-register)"; return 0; }
     [ -f "$REPO/obs_vbg.py" ] || { say "OBS registration: skipped, $REPO/obs_vbg.py is missing"; return 0; }
+    if [ "$(uname -s)" = Darwin ]; then   # OBS's Python Install Path (only while OBS is closed)
+        "$VENV/bin/python" -m vbg_core.setup set-python --script "$REPO/obs_vbg.py" | sed 's/^/[install] OBS: /'
+    fi
     "$VENV/bin/python" -m vbg_core.setup register --script "$REPO/obs_vbg.py" | sed 's/^/[install] OBS: /'
 }
 

@@ -25,7 +25,7 @@ from .shared.settings import WORKER_KEYS, Settings
 
 OBS_BEAT_TIMEOUT_S = 10.0      # OBS's supervisor beats every 50 ms
 BUSY_POLL_S = 0.002            # poll period while frames are flowing
-IDLE_POLL_S = 0.02             # ... and after IDLE_AFTER_S without a frame
+IDLE_POLL_S = 0.02             # ... after IDLE_AFTER_S without a frame, or while the picture is still
 IDLE_AFTER_S = 0.5
 STATS_EVERY_S = 0.5
 # While the picture is still the last mask is kept and no inference runs: after this
@@ -71,6 +71,7 @@ class WorkerLoop:
         self.skip_times = []            # frames not segmented because nothing moved
         self.still = None               # motion.signature of the frame segmented last
         self.still_frames = 0           # segmented frames in a row without movement
+        self.resting = False            # the last frame kept the last mask: poll slowly
         self.stats_at = 0.0
         self.last_beat, self.last_beat_change = None, time.monotonic()
 
@@ -81,7 +82,8 @@ class WorkerLoop:
             slot = self.channel.frames.read(self.last_frame_id) if self.segmenter else None
             if slot is None:
                 now = time.monotonic()
-                time.sleep(BUSY_POLL_S if now - self.last_frame_at < IDLE_AFTER_S else IDLE_POLL_S)
+                busy = now - self.last_frame_at < IDLE_AFTER_S and not self.resting
+                time.sleep(BUSY_POLL_S if busy else IDLE_POLL_S)
             else:
                 self.process(slot)
             self.publish_stats()
@@ -135,7 +137,8 @@ class WorkerLoop:
         self.last_frame_id, self.last_frame_at = slot.frame_id, time.monotonic()
         rgba = np.frombuffer(slot.data, np.uint8).reshape(slot.height, slot.width, 4)
         rgb = np.ascontiguousarray(rgba[:, :, :3])
-        if self.nothing_moved(rgb):
+        self.resting = self.nothing_moved(rgb)
+        if self.resting:
             self.skip_times.append(self.last_frame_at)
             return
         started = time.perf_counter()
@@ -191,7 +194,7 @@ def main(argv=None) -> int:
     parser.add_argument("--label", default="", help="the filtered source, for people reading ps")
     args = parser.parse_args(argv)
     try:
-        channel = Channel.attach(args.channel)
+        channel = Channel.attach(args.channel, args.parent_pid)
     except (FileNotFoundError, ValueError) as exc:
         print(f"vbg worker: {exc}", file=sys.stderr)
         return 2

@@ -125,8 +125,8 @@ def test_mask_image_video_and_frame_directory(clip_with_audio, tmp_path):
     import cv2
     mask = cv2.imread(str(out / "tfjs_portrait_mask.png"), cv2.IMREAD_UNCHANGED)
     assert mask.ndim == 2 and mask.shape == (1024, 820) and set(np.unique(mask)) == {0, 255}
-    assert sorted(p.name for p in (out / "clip_mask").iterdir()) == [f"{i:05d}.png" for i in range(24)]
-    assert sorted(p.name for p in (out / "frames_mask").iterdir()) == ["f000.png", "f001.png", "f002.png"]
+    assert sorted(p.name for p in (out / "clip").iterdir()) == [f"{i:05d}.png" for i in range(24)]
+    assert sorted(p.name for p in (out / "frames").iterdir()) == ["f000.png", "f001.png", "f002.png"]
 
 
 @pytest.mark.parametrize("args, words", [

@@ -89,7 +89,7 @@ def test_render_refuses_to_write_over_an_input(how, frames, tmp_path):
     assert clip.read_bytes() == before and only_files(tmp_path) == names
 
 
-# 2. Masks are named <stem>_mask and never replace an input; collisions are refused.
+# 2. An image's mask is named <stem>_mask and never replaces an input; collisions are refused.
 def test_mask_into_the_input_folder_keeps_the_input(tmp_path):
     images.write_image(str(tmp_path / "a.png"), images.read_image(str(DATA / "tfjs_portrait.jpg")))
     before = (tmp_path / "a.png").read_bytes()
@@ -112,6 +112,18 @@ def test_mask_refuses_names_that_collide(inputs, words, tmp_path):
     before = {name: (tmp_path / name).read_bytes() for name in inputs}
     assert_one_line_error(vbg("mask", *inputs, "--out", ".", cwd=tmp_path), *words)
     assert {name: (tmp_path / name).read_bytes() for name in inputs} == before
+
+
+def test_masks_of_a_frame_folder_never_go_into_it(tmp_path):
+    """OUT/<folder>/ is where a folder's masks go (the layout scoring tools read): with OUT
+    the folder's parent, that is the frames' own folder, so it is refused."""
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    shutil.copy(DATA / "tfjs_portrait.jpg", frames / "00000.jpg")
+    images.write_image(str(frames / "00001.png"), images.read_image(str(DATA / "tfjs_portrait.jpg")))
+    before = {p.name: p.read_bytes() for p in frames.iterdir()}
+    assert_one_line_error(vbg("mask", "frames", "--out", ".", cwd=tmp_path), "refusing to write masks into")
+    assert {p.name: p.read_bytes() for p in frames.iterdir()} == before
 
 
 # 3. Ctrl-C, SIGTERM (service manager) and SIGHUP (closing terminal) mid-render: the old

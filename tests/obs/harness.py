@@ -16,7 +16,9 @@ filters and the scripts, and obs-websocket settings for OBS 29 *and* 30+), launc
 `obs` with its own HOME and XDG_RUNTIME_DIR, software GL and the xcb Qt platform,
 connects obsws-python, and on exit stops OBS with SIGINT (a clean shutdown) and
 keeps its log. `home` may also be an existing OBS home (pass `write_config=False`)
-to test an installer's registration.
+to test an installer's registration. Where VBG_EXPECT_OBS_VERSION is set (the newest
+OBS run, tests/obs/newest_obs.sh), an OBS reporting another version over the
+websocket is refused.
 """
 
 import base64
@@ -32,11 +34,22 @@ import time
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
+from tests.obs.processes import child_pids, cmdline, processes_matching  # noqa: F401 (tests import them from here)
 from vbg_core.shared.settings import KEYS
 
 COLLECTION = "vbg"
+EXPECT_VERSION = "VBG_EXPECT_OBS_VERSION"
+RENDER_FAILED = 702      # obs-websocket's RequestProcessingFailed: "Failed to render screenshot."
 PROFILE = "vbg"
 SCENE = "Scene"
+
+
+class ScreenshotFailed(RuntimeError):
+    """GetSourceScreenshot kept failing until its deadline."""
+
+    def __init__(self, source: str, tries: int, seconds: float, last: Exception):
+        super().__init__(f"no screenshot of {source!r} after {tries} tries in {seconds:.1f} s: {last}")
+        self.tries = tries
 
 
 def missing_tools() -> List[str]:
@@ -143,31 +156,6 @@ def start_xvfb(size=(1280, 1024)):
     return process, f":{number}"
 
 
-def child_pids(pid: int) -> List[int]:
-    """Processes whose parent is `pid` (Linux /proc)."""
-    children = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                children.append(int(entry.name))
-    return children
-
-
-def cmdline(pid: int) -> str:
-    try:
-        return (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
-        return ""
-
-
-def processes_matching(text: str) -> List[int]:
-    return [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and text in cmdline(int(p.name))]
-
-
 class ObsInstance:
     """A running headless OBS; a context manager (see the module docstring)."""
 
@@ -214,6 +202,11 @@ class ObsInstance:
              "--collection", COLLECTION, "--profile", PROFILE, "--scene", SCENE],
             cwd=str(self.home), env=env, stdout=self.stdout, stderr=subprocess.STDOUT)
         self.client = self._connect()
+        self.version = self.client.get_version().obs_version
+        expected = os.environ.get(EXPECT_VERSION)
+        if expected and self.version != expected:
+            raise RuntimeError(f"`obs` on PATH ({shutil.which('obs')}) is OBS {self.version}; "
+                               f"{EXPECT_VERSION} asks for {expected}")
 
     def _set_port(self) -> None:
         """Existing config: only turn the websocket on, on our port."""
@@ -288,11 +281,12 @@ class ObsInstance:
     def worker_pids(self) -> List[int]:
         return [pid for pid in child_pids(self.pid) if "vbg_core.worker" in cmdline(pid)]
 
-    def screenshot(self, source: str, width: Optional[int] = None, height: Optional[int] = None):
+    def screenshot(self, source: str, width: Optional[int] = None, height: Optional[int] = None,
+                   deadline: float = 10.0):
         """The source after its filters, as an HxWx4 uint8 RGBA array."""
         import cv2
         import numpy as np
-        reply = self.client.get_source_screenshot(source, "png", width, height, -1)
+        reply = self._screenshot_reply(source, width, height, deadline)
         data = base64.b64decode(reply.image_data.split(",", 1)[1])
         image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
         if image.ndim == 2:
@@ -300,3 +294,20 @@ class ObsInstance:
         elif image.shape[2] == 3:
             image = cv2.cvtColor(image, cv2.COLOR_BGR2BGRA)
         return cv2.cvtColor(image, cv2.COLOR_BGRA2RGBA)
+
+    def _screenshot_reply(self, source: str, width, height, deadline: float):
+        """GetSourceScreenshot; a render failure (702, seen once under heavy load) is
+        asked again until `deadline` seconds have passed, then ScreenshotFailed."""
+        from obsws_python.error import OBSSDKRequestError
+        start, tries = time.monotonic(), 0
+        while True:
+            tries += 1
+            try:
+                return self.client.get_source_screenshot(source, "png", width, height, -1)
+            except OBSSDKRequestError as error:
+                elapsed = time.monotonic() - start
+                if error.code != RENDER_FAILED:
+                    raise
+                if elapsed >= deadline:
+                    raise ScreenshotFailed(source, tries, elapsed, error) from error
+            time.sleep(0.1)

@@ -91,8 +91,8 @@ def check():
     if os.path.exists(trigger):
         with open(trigger) as handle:
             request = json.load(handle)
-        os.remove(trigger)
         dump_panel(request)
+        os.remove(trigger)          # only now: the test reads panel.json once this is gone
 
 
 def script_load(settings):

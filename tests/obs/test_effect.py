@@ -79,15 +79,20 @@ def test_a_misspelt_parameter_passes_video_through_and_says_which(tmp_path):
     sources = [image_source("Person", PHOTO, [vbg_filter("VBG", mode="color", color=0xFF00FF00)])]
     with ObsInstance(tmp_path / "home", scripts=[str(copy / "obs_vbg.py")], sources=sources,
                      env={"VBG_PYTHON": sys.executable, "VBG_STATS_INTERVAL": "1"}) as obs:
-        # wait until the worker has its model: masks would be drawn by now if the
-        # effect had loaded
+        # wait until a worker runs, then for two more stats lines (one a second): the
+        # status says the one failure and no frame was drawn with a mask
         deadline = time.monotonic() + 60
-        while f"'VBG': stats: {expected}; inference on" not in obs.log_text() and time.monotonic() < deadline:
+        while not obs.worker_pids() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        seen = obs.log_text().count("'VBG': stats: ")
+        while obs.log_text().count("'VBG': stats: ") < seen + 2 and time.monotonic() < deadline:
             time.sleep(0.2)
         log = obs.log_text()
+        stats = [line for line in log.splitlines() if "'VBG': stats: " in line]
+        assert obs.worker_pids() and len(stats) >= seen + 2, "a worker and two stats lines within 60 s"
         assert f"'VBG': {expected}" in log, "the error names the parameter in the log"
         assert f"'VBG': status: {expected}" in log, "and in the status line"
-        assert f"'VBG': stats: {expected}; inference on" in log, "and keeps saying so with the worker up"
+        assert all(f"stats: {expected}; no masks drawn yet" in line for line in stats), stats[-1]
         rgba = obs.screenshot("Person")
     error = np.abs(rgba[:, :, :3].astype(np.float32) - photo).mean()
     assert error < 3, f"the video passes through (MAD {error:.1f} vs the photo)"

@@ -1,9 +1,11 @@
 """`vbg mask`: person masks (255 = person) for images, videos and folders of frames.
 
-Mask names cannot be input names: an image `a.jpg` gives OUT/a_mask.png; a video `a.mp4`
-gives OUT/a_mask/00000.png, 00001.png, ...; a folder of frames `a/` gives OUT/a_mask/
-with each frame's name. Before any work, the plan is checked: no mask may be an input,
-no input may sit in a mask folder, and no two inputs may share a mask name.
+An image `a.jpg` gives OUT/a_mask.png (never OUT/a.png: with OUT the image's own folder
+that would be the image); a video `a.mp4` gives OUT/a/00000.png, 00001.png, ...; a
+folder of frames `a/` gives OUT/a/ with each frame's name (the layout scoring tools
+read). Before any work, the plan is checked: no mask may be an input, no input may
+sit in a mask folder (OUT/a/ being the frames' own folder is refused), and no two
+inputs may share a mask name.
 """
 
 from dataclasses import dataclass
@@ -39,10 +41,10 @@ def plan(inputs: List[str], out: str) -> List[Job]:
 def _job(source: str, out: Path) -> Job:
     path = Path(source)
     if path.is_dir():
-        return Job(source, out / f"{path.name}{SUFFIX}", media.frame_files(source))
+        return Job(source, out / path.name, media.frame_files(source))
     if images.is_image(source):
         return Job(source, out / f"{path.stem}{SUFFIX}.png")
-    return Job(source, out / f"{path.stem}{SUFFIX}")
+    return Job(source, out / path.stem)
 
 
 def _refuse_collisions(jobs: List[Job]) -> None:

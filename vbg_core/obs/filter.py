@@ -8,7 +8,6 @@ frame through; the status line says why.
 
 import os
 import queue
-import secrets
 import threading
 from collections import deque
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from ..shared.models import get_model
 from ..shared.settings import Settings
 from . import libobs as L
 from .background_video import BackgroundVideo, open_video
+from .status import Facts, line
 from .gpu import Gpu, ImageFile, readback_size
 from .panel import read_settings
 from .supervisor import WorkerProcess
@@ -52,12 +52,6 @@ def _fallback(values: dict) -> Settings:
         except SettingsError:
             pass
     return Settings.from_obs(valid).with_(mode="blur")
-
-
-def _channel_name() -> str:
-    """A block name unique in this OBS process and not guessable by another program
-    (short enough for macOS's 31-character limit)."""
-    return f"vbg_{os.getpid()}_{secrets.token_hex(6)}"
 
 
 class FrameStats:
@@ -99,7 +93,7 @@ class VbgFilter:
     def __init__(self, plugin, source, data):
         self.plugin, self.lib, self.source = plugin, plugin.lib, source
         self.name = (self.lib.obs_source_get_name(source) or b"?").decode("utf-8", "replace")
-        self.channel = Channel.create(_channel_name(), os.getpid())
+        self.channel = Channel.create_new(os.getpid())
         self.worker = WorkerProcess(self.channel, plugin.repo_dir, plugin.script_dir, self.name, self.log)
         self.gpu: Optional[Gpu] = None
         self.gpu_failed = ""
@@ -274,31 +268,16 @@ class VbgFilter:
     # ---- status ----
     def status(self) -> str:
         """What is really happening, in plain words (UI or supervisor thread)."""
+        return line(self.status_facts(), self.view.notice)
+
+    def status_facts(self) -> Facts:
         message = Channel.get_json(self.channel.stats)
-        alive_since = self.worker.alive_since
+        worker = self.worker
+        alive_since = worker.alive_since
         fresh = message and alive_since is not None and message[0] >= alive_since * 1000
-        stats = message[1] if fresh else {}     # counter: the worker's time.monotonic() in ms
-        parts = []
-        if self.gpu_failed:
-            parts.append(self.gpu_failed)
-        if self.worker.problem:
-            parts.append(self.worker.problem)
-        elif stats.get("error"):
-            parts.append(f"{stats['error']} — video passes through")
-        elif stats.get("state") == "loading" or (self.worker.alive_since and not stats):
-            parts.append("starting the worker and loading the model…")
-        elif stats.get("provider"):
-            parts.append(f"inference on {stats['provider']}, {stats['infer_ms']:.1f} ms per mask, "
-                         f"{stats['mask_rate']:.0f} masks/s")
-            if stats.get("still_rate") and not stats["mask_rate"]:
-                parts.append("idle: the picture is still, so the last mask is kept (no inference)")
-            if stats.get("note"):
-                parts.append(stats["note"])
-        elif not self.worker.wanted:
-            parts.append("waiting for the source to be shown")
-        if self.view.notice:
-            parts.append(self.view.notice)
-        return "; ".join(parts) or "starting…"
+        return Facts(gpu_failed=self.gpu_failed, wanted=worker.wanted, alive=alive_since is not None,
+                            problem=worker.problem,     # stats' counter: the worker's time.monotonic() in ms
+                            stats=message[1] if fresh else {})
 
     # ---- teardown ----
     def free_gpu(self) -> None:

@@ -12,19 +12,20 @@ next to obs_vbg.py, or VBG_PYTHON), as `vbg doctor` finds it.
 import os
 import signal
 import subprocess
-import tempfile
 import threading
 import time
 from typing import Callable, List, Optional
 
 from ..shared.channel import Channel
 from ..shared.interpreter import find_worker_python
+from . import worker_log
 
 POLL_S = 0.05
 BACKOFF_S = (0.1, 0.5, 1.0, 2.0, 5.0, 10.0)
 HEALTHY_AFTER_S = 30.0          # a worker up this long resets the back-off
 HANG_S = 5.0                    # no worker heartbeat for this long: kill it
 START_GRACE_S = 20.0            # time a new worker has to write its first heartbeat
+QUICK_DEATH_S = 3.0             # a worker failing sooner than this was likely never able to run
 
 
 def describe_exit(code: int) -> str:
@@ -62,6 +63,8 @@ class WorkerProcess:
         self.wanted = False                         # set by the first render
         self.died_at: Optional[float] = None        # when the last worker was lost
         self.last_beat, self.beat_changed = None, 0.0
+        self.python, self.started_at = "", 0.0          # the running worker's interpreter, start
+        self.log_file, self.log_start = None, 0         # its log, and where its lines begin
 
     def want(self, label: str) -> None:
         """Graphics thread, first render: start a worker for the source `label`."""
@@ -84,7 +87,7 @@ class WorkerProcess:
             return
         code = self.process.poll()
         if code is not None:
-            self.died(f"worker {describe_exit(code)}", now)
+            self.died(f"worker {describe_exit(code)}", now, code)
             return
         beat = self.channel.worker_beat()        # alive while it changes (this clock)
         if beat != self.last_beat:
@@ -108,29 +111,48 @@ class WorkerProcess:
         env.pop("PYTHONHOME", None)          # OBS's embedded Python may set it
         command = [python, "-m", "vbg_core.worker", "--channel", self.channel.name,
                    "--parent-pid", str(os.getpid()), "--label", self.label]
+        log = self.open_log()
         try:
-            with open(self.log_path(), "ab") as log_file:
-                self.process = subprocess.Popen(command, cwd=self.repo_dir, env=env,
-                                                stdin=subprocess.DEVNULL, stdout=log_file,
-                                                stderr=log_file, **_detached())
+            self.process = subprocess.Popen(command, cwd=self.repo_dir, env=env, stdin=subprocess.DEVNULL,
+                                            stdout=log, stderr=log, **_detached())
         except OSError as exc:
             self.set_problem(f"cannot start the worker with {python}: {exc}")
             self.next_start = now + BACKOFF_S[-1]
             return
+        finally:
+            if log != subprocess.DEVNULL:
+                os.close(log)           # the worker has its own copy
+        self.python, self.started_at = python, now
         self.beat_changed, self.last_beat = now, None
         with self.lock:
             self.alive_since, self.problem = now, ""
 
-    def log_path(self) -> str:
-        return os.path.join(tempfile.gettempdir(), f"obs-vbg-worker-{self.channel.name}.log")
+    def open_log(self) -> int:
+        """The worker's log (worker_log.py), remembering where this worker's lines start;
+        without one (the folder is not ours, ...) the worker runs unlogged and OBS's log says why."""
+        try:
+            fd, self.log_file = worker_log.open_log(self.channel.name)
+        except OSError as exc:
+            self.log_file, self.log_start = None, 0
+            self.log(f"worker log unavailable ({exc}); the worker runs without one")
+            return subprocess.DEVNULL
+        self.log_start = os.fstat(fd).st_size
+        return fd
 
-    def died(self, why: str, now: float) -> None:
+    def died(self, why: str, now: float, code: Optional[int] = None) -> None:
+        """The worker is gone: say why (its last words in the log, for a quick death also
+        what to check) and schedule the restart."""
         delay = BACKOFF_S[min(self.failures, len(BACKOFF_S) - 1)]
         self.process, self.failures, self.next_start = None, self.failures + 1, now + delay
         with self.lock:
             self.alive_since, self.died_at, self.restarts = None, now, self.restarts + 1
-        self.set_problem(f"{why}; restarting in {delay:g} s, video passes through meanwhile "
-                         f"(log: {self.log_path()})")
+        words = worker_log.last_words(self.log_file, self.log_start) if self.log_file else ""
+        if words:
+            why = f"{why}: {words}"
+        if code and code > 0 and now - self.started_at < QUICK_DEATH_S:
+            why += f" — is {self.python} the project's Python? `vbg doctor` checks it (or run the installer again)"
+        log = f"log: {self.log_file}" if self.log_file else "no log"
+        self.set_problem(f"{why}; restarting in {delay:g} s, video passes through meanwhile ({log})")
 
     def set_problem(self, problem: str) -> None:
         with self.lock:

@@ -23,6 +23,7 @@ unchanged across the copy; latest wins in both directions, stale slots are skipp
 """
 
 import json
+import secrets
 import struct
 import sys
 import time
@@ -170,18 +171,31 @@ class Channel:
 
     @classmethod
     def create(cls, name: str, obs_pid: int) -> "Channel":
-        shm = _open_shm(name, True, BLOCK_SIZE)
+        shm = _open_shm(name, True, BLOCK_SIZE)      # owner-only (0600 on POSIX); fails if the name exists
         shm.buf[:BLOCK_SIZE] = bytes(BLOCK_SIZE)
         _HEADER.pack_into(shm.buf, 0, MAGIC, VERSION, obs_pid, 0, time.monotonic(), 0.0)
         return cls(shm, owner=True)
 
     @classmethod
-    def attach(cls, name: str) -> "Channel":
+    def create_new(cls, obs_pid: int, tries: int = 8) -> "Channel":
+        """A block under a fresh, unguessable name `vbg_<obs pid>_<random>` (short enough
+        for macOS's 31 characters); a name someone else already holds is passed over."""
+        for _ in range(tries):
+            try:
+                return cls.create(f"vbg_{obs_pid}_{secrets.token_hex(6)}", obs_pid)
+            except FileExistsError:
+                continue
+        raise FileExistsError(f"no free shared-memory name after {tries} tries")
+
+    @classmethod
+    def attach(cls, name: str, obs_pid: int) -> "Channel":
+        """The worker's side of the block `name`, made by the OBS process `obs_pid`."""
         shm = _open_shm(name, False)
-        magic, version = _HEADER.unpack_from(shm.buf, 0)[:2]
-        if magic != MAGIC or version != VERSION:
+        magic, version, owner_pid = _HEADER.unpack_from(shm.buf, 0)[:3]
+        if magic != MAGIC or version != VERSION or owner_pid != obs_pid:
             shm.close()
-            raise ValueError(f"shared memory {name!r} is not a version-{VERSION} obs-vbg channel")
+            raise ValueError(f"shared memory {name!r} is not a version-{VERSION} obs-vbg channel "
+                             f"of OBS process {obs_pid}")
         return cls(shm, owner=False)
 
     # header fields: each is written by one side only

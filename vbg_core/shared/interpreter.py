@@ -27,16 +27,25 @@ def find_worker_python(script_dir: str) -> WorkerPython:
         return _judge(override, OVERRIDE)
     record = os.path.join(script_dir, PYTHON_FILE)
     try:
-        with open(record, encoding="utf-8") as handle:
-            path = handle.readline().strip()
-    except (OSError, UnicodeDecodeError):
-        return WorkerPython("", record, f"no worker Python: {record} is missing or unreadable; "
-                                        "run the installer (install/install.sh)")
+        with open(record, "rb") as handle:
+            raw = handle.read(4096)
+    except OSError:
+        return WorkerPython("", record, f"no worker Python: {record} is missing; run the installer "
+                                        "(install/install.sh)")
+    try:
+        path = raw.decode("utf-8").splitlines()[0].strip() if raw.strip() else ""
+    except UnicodeDecodeError:
+        path = None
+    if path is None or "\0" in path:
+        return WorkerPython("", record, f"{record} holds binary data, not the path of a Python; "
+                                        "run the installer again (`vbg doctor` shows what it should be)")
     return _judge(path, record)
 
 
 def _judge(path: str, source: str) -> WorkerPython:
-    if not os.path.isfile(path):
+    if not path:
+        problem = f"{source} names no interpreter (it is empty); run the installer again"
+    elif not os.path.isfile(path):
         problem = f"the worker Python {path or '(empty)'} named by {source} does not exist; run the installer again"
     elif not os.access(path, os.X_OK):
         problem = f"the worker Python {path} named by {source} is not executable; run the installer again"

@@ -1,0 +1,91 @@
+"""One hour of OBS with the filter (issue 14's soak; not in CI).
+
+    .venv/bin/python benchmarks/soak.py [--minutes 60] [--out benchmarks/soak.csv]
+
+Headless OBS at 1280x720@30 with the bundled real video looping as a media source and
+the filter on it. Every minute the mode changes (colour, image, blur, transparent, in
+turn) and a row is recorded: OBS's and the worker's memory (proportional set size,
+from /proc/PID/smaps_rollup), render frames and skipped frames over the minute, and
+worker restarts; every 10 minutes the worker is killed (SIGKILL). At the end: memory
+growth per hour after the first 10 minutes (a least-squares slope), for OBS and for
+the worker. Target: < 5 MB per hour each.
+"""
+
+import argparse
+import csv
+import os
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.obs.harness import ObsInstance, media_source, vbg_filter  # noqa: E402
+
+VIDEO = ROOT / "samples" / "sam2_coffee.mp4"
+MODES = [{"mode": "color", "color": 0xFF00FF00},
+         {"mode": "image", "image_path": str(ROOT / "samples" / "rocket.jpg")},
+         {"mode": "blur"}, {"mode": "transparent"}]
+
+
+def pss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def slope_per_hour(rows, key: str, after_min: float) -> float:
+    points = [(r["minute"], r[key]) for r in rows if r["minute"] >= after_min and r[key] == r[key]]
+    if len(points) < 2:
+        return float("nan")
+    n = len(points)
+    mx, my = sum(x for x, _ in points) / n, sum(y for _, y in points) / n
+    sxx = sum((x - mx) ** 2 for x, _ in points)
+    return 60 * sum((x - mx) * (y - my) for x, y in points) / sxx
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=int, default=60)
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "soak.csv"))
+    args = parser.parse_args(argv)
+    env = {"VBG_PYTHON": os.environ.get("VBG_PYTHON", sys.executable)}
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="vbg-soak-") as home:
+        sources = [media_source("Video", str(VIDEO), [vbg_filter("VBG", **MODES[0])])]
+        with ObsInstance(home, scripts=[str(ROOT / "obs_vbg.py")], sources=sources, env=env) as obs:
+            start, last = time.monotonic(), obs.client.get_stats()
+            for minute in range(1, args.minutes + 1):
+                time.sleep(max(0.0, start + 60 * minute - time.monotonic()))
+                stats, workers = obs.client.get_stats(), obs.worker_pids()
+                rows.append({"minute": minute, "obs_mb": round(pss_mb(obs.pid), 1),
+                             "worker_mb": round(sum(pss_mb(p) for p in workers), 1),
+                             "frames": stats.render_total_frames - last.render_total_frames,
+                             "skipped": stats.render_skipped_frames - last.render_skipped_frames,
+                             "restarts": obs.log_text().count("'VBG': worker killed by SIGKILL")})
+                print(rows[-1], flush=True)
+                last = stats
+                obs.client.set_source_filter_settings("Video", "VBG", MODES[minute % len(MODES)], True)
+                if minute % 10 == 0 and workers:
+                    os.kill(workers[0], signal.SIGKILL)
+    with open(args.out, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    after = min(10, args.minutes // 2)
+    print(f"growth after minute {after}: OBS {slope_per_hour(rows, 'obs_mb', after):+.1f} MB/h, "
+          f"worker {slope_per_hour(rows, 'worker_mb', after):+.1f} MB/h "
+          f"({sum(r['skipped'] for r in rows)} of {sum(r['frames'] for r in rows)} frames skipped, "
+          f"{rows[-1]['restarts']} restarts)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,43 @@
+"""The status line's state machine (vbg_core/obs/status.py): one state, one sentence,
+never two that contradict each other. Pure logic: no OBS needed."""
+
+import pytest
+
+from vbg_core.obs.status import Facts, State, decide, line
+
+RUNNING = {"state": "running", "provider": "cpu", "note": "", "infer_ms": 2.0, "mask_rate": 30.0,
+           "still_rate": 0.0, "error": ""}
+
+
+def facts(**changes) -> Facts:
+    values = dict(gpu_failed="", wanted=True, alive=True, problem="", stats=RUNNING)
+    values.update(changes)
+    return Facts(**values)
+
+
+@pytest.mark.parametrize("given, state", [
+    (facts(), State.RUNNING),
+    (facts(stats=dict(RUNNING, mask_rate=0.0, still_rate=30.0)), State.IDLE),
+    (facts(stats={}), State.STARTING),
+    (facts(stats={"state": "loading"}), State.STARTING),
+    (facts(stats=dict(RUNNING, provider="", error="model file missing")), State.WORKER_ERROR),
+    (facts(alive=False, problem="worker exit code 1; restarting in 0.5 s"), State.WORKER_DOWN),
+    (facts(alive=False, wanted=False, problem="", stats={}), State.WAITING),
+    (facts(gpu_failed="vbg.effect: no such parameter 'x' — video passes through"), State.GPU_FAILED)])
+def test_each_state_is_decided(given, state):
+    assert decide(given)[0] is state
+
+
+def test_an_error_is_never_said_beside_an_active_provider():
+    said = decide(facts(stats=dict(RUNNING, error="inference failed: out of memory")))[1]
+    assert "inference failed" in said and "inference on" not in said and "masks/s" not in said
+
+
+def test_a_restarting_worker_is_never_said_to_be_running():
+    said = decide(facts(alive=False, problem="worker killed by SIGKILL; restarting in 0.1 s"))[1]
+    assert "restarting" in said and "inference on" not in said
+
+
+def test_the_settings_notice_follows_the_one_sentence():
+    assert line(facts(), "background image not found: x.png — showing blur instead") == \
+        "inference on cpu, 2.0 ms per mask, 30 masks/s; background image not found: x.png — showing blur instead"

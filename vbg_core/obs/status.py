@@ -1,0 +1,66 @@
+"""The filter's status line: one state at a time, each said in one sentence.
+
+`decide` is the one place the state is chosen, from what is known at that moment, in
+this order (the first that holds wins, so two states can never be said at once):
+
+    GPU_FAILED    the filter's GPU resources could not be made: video passes through
+    WORKER_DOWN   no worker process: it cannot be started, or it died and restarts soon
+    STARTING      a worker was started and has not reported yet (or loads its model)
+    WORKER_ERROR  the worker runs but cannot segment (model, provider, settings)
+    IDLE          the worker runs and keeps the last mask: nothing moves
+    RUNNING       the worker segments frames
+    WAITING       nothing asked for a worker yet: the source has not been shown
+
+A settings notice (a background image that cannot be read, ...) is about the
+settings, not the worker: it follows the state's sentence. Standard library only.
+"""
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Tuple
+
+
+class State(Enum):
+    GPU_FAILED = "gpu failed"
+    WORKER_DOWN = "worker down"
+    STARTING = "starting"
+    WORKER_ERROR = "worker error"
+    IDLE = "idle"
+    RUNNING = "running"
+    WAITING = "waiting"
+
+
+@dataclass(frozen=True)
+class Facts:
+    gpu_failed: str         # why the GPU resources could not be made ("" = they could)
+    wanted: bool            # the source has been shown: a worker should run
+    alive: bool             # a worker process runs
+    problem: str            # why no worker runs ("" = none known)
+    stats: dict             # the running worker's newest report ({} = none yet)
+
+
+def decide(facts: Facts) -> Tuple[State, str]:
+    stats = facts.stats
+    if facts.gpu_failed:
+        return State.GPU_FAILED, facts.gpu_failed
+    if not facts.alive and facts.problem:
+        return State.WORKER_DOWN, facts.problem
+    if facts.alive and (not stats or stats.get("state") == "loading"):
+        return State.STARTING, "starting the worker and loading the model…"
+    if facts.alive and stats.get("error"):
+        return State.WORKER_ERROR, f"{stats['error']} — video passes through"
+    if facts.alive and stats.get("provider"):
+        note = f"; {stats['note']}" if stats.get("note") else ""
+        if stats.get("still_rate") and not stats.get("mask_rate"):
+            return State.IDLE, f"idle on {stats['provider']}: the picture is still, so the last mask is kept{note}"
+        return State.RUNNING, (f"inference on {stats['provider']}, {stats['infer_ms']:.1f} ms per mask, "
+                               f"{stats['mask_rate']:.0f} masks/s{note}")
+    if not facts.wanted:
+        return State.WAITING, "waiting for the source to be shown"
+    return State.STARTING, "starting the worker…"
+
+
+def line(facts: Facts, notice: str) -> str:
+    """The status line: the state's sentence, then the settings notice if any."""
+    sentence = decide(facts)[1]
+    return f"{sentence}; {notice}" if notice else sentence
