@@ -1,10 +1,17 @@
-"""The OBS filter's worker: `python -m vbg_core.worker --channel NAME --parent-pid PID`.
+"""The OBS filters' worker: one process for every filtered source of an OBS.
 
-Loop: newest frame from the channel -> Segmenter -> refine_lowres -> mask into the
-channel (latest frame wins; stale frames are skipped). Settings arrive through the
-channel as the filter's OBS settings. Errors are reported through the channel in
-plain words, and the loop keeps running so the filter can show them. Exits by itself
-within a few seconds when OBS goes away (parent PID gone, or OBS heartbeat stale).
+    python -m vbg_core.worker --hub NAME --parent-pid PID          (what OBS starts)
+    python -m vbg_core.worker --channel NAME --parent-pid PID      (one source, no hub)
+
+The hub (a channel block of its own, see vbg_core/shared/channel.py) lists the
+sources' channels; the worker attaches the ones listed and lets go of the others.
+For each source, one `SourceLoop`: newest frame from its channel -> Segmenter ->
+refine_lowres -> mask into its channel (latest frame wins; stale frames are
+skipped), with its own settings, temporal state and stats; sources with the same
+model, provider and threads share one inference session. Errors are reported
+through the source's channel in plain words, and the loop keeps running so the
+filter can show them. Exits by itself within a few seconds when OBS goes away
+(parent PID gone, or OBS's heartbeat on the hub stale).
 """
 
 import argparse
@@ -52,12 +59,24 @@ def quantize(alpha_f32: np.ndarray) -> np.ndarray:
     return np.clip(alpha_f32 * 255.0 + 0.5, 0, 255).astype(np.uint8)
 
 
-class WorkerLoop:
-    """The worker process's loop (its one thread): owns the channel's worker side, the
-    Segmenter and the temporal state."""
+class Segmenters:
+    """One inference session per (model, provider, threads), shared by the sources."""
 
-    def __init__(self, channel: Channel, parent_pid: int):
-        self.channel, self.parent_pid = channel, parent_pid
+    def __init__(self):
+        self.sessions = {}
+
+    def get(self, key) -> Segmenter:
+        if key not in self.sessions:
+            self.sessions[key] = Segmenter(*key)
+        return self.sessions[key]
+
+
+class SourceLoop:
+    """One filtered source's side of the worker: its channel, settings, temporal state
+    and stats (all on the worker's one thread)."""
+
+    def __init__(self, channel: Channel, segmenters: Segmenters):
+        self.channel, self.segmenters = channel, segmenters
         self.settings: Optional[Settings] = None
         self.segmenter = None
         self.engine_key = None
@@ -73,36 +92,16 @@ class WorkerLoop:
         self.still_frames = 0           # segmented frames in a row without movement
         self.resting = False            # the last frame kept the last mask: poll slowly
         self.stats_at = 0.0
-        self.last_beat, self.last_beat_change = None, time.monotonic()
 
-    def run(self) -> int:
-        while self.obs_alive():
-            self.channel.beat_worker(os.getpid())
-            self.poll_settings()
-            slot = self.channel.frames.read(self.last_frame_id) if self.segmenter else None
-            if slot is None:
-                now = time.monotonic()
-                busy = now - self.last_frame_at < IDLE_AFTER_S and not self.resting
-                time.sleep(BUSY_POLL_S if busy else IDLE_POLL_S)
-            else:
-                self.process(slot)
-            self.publish_stats()
-        return 0
-
-    def obs_alive(self) -> bool:
-        if not parent_alive(self.parent_pid):
-            print("vbg worker: OBS (the parent process) is gone; exiting", file=sys.stderr)
-            return False
-        # OBS is alive while its beat keeps changing (judged on this process's clock,
-        # so neither a torn read nor clock differences can end the worker)
-        beat, now = self.channel.obs_beat(), time.monotonic()
-        if beat != self.last_beat:
-            self.last_beat, self.last_beat_change = beat, now
-        elif now - self.last_beat_change >= OBS_BEAT_TIMEOUT_S:
-            print(f"vbg worker: no heartbeat from OBS for {now - self.last_beat_change:.1f} s; exiting",
-                  file=sys.stderr)
-            return False
-        return True
+    def step(self) -> bool:
+        """Settings, the newest frame if there is one, stats; -> whether frames are
+        flowing (poll again soon)."""
+        self.poll_settings()
+        slot = self.channel.frames.read(self.last_frame_id) if self.segmenter else None
+        if slot is not None:
+            self.process(slot)
+        self.publish_stats()
+        return time.monotonic() - self.last_frame_at < IDLE_AFTER_S and not self.resting
 
     def poll_settings(self) -> None:
         message = Channel.get_json(self.channel.settings, self.settings_id)
@@ -125,7 +124,7 @@ class WorkerLoop:
             return
         self.segmenter, self.engine_key, self.state = None, key, None
         self.publish_stats(force=True, state="loading")
-        self.segmenter = Segmenter(*key)
+        self.segmenter = self.segmenters.get(key)
         self.error = ""
 
     def fail(self, message: str) -> None:
@@ -186,27 +185,90 @@ class WorkerLoop:
         }, int(now * 1000))
 
 
+class Worker:
+    """The process: OBS's hub (or one channel without a hub), the sources' loops, and
+    when to stop."""
+
+    def __init__(self, hub: Channel, parent_pid: int, single: bool):
+        self.hub, self.parent_pid, self.single = hub, parent_pid, single
+        self.segmenters = Segmenters()
+        self.loops = {hub.name: SourceLoop(hub, self.segmenters)} if single else {}
+        self.listed = -1
+        self.last_beat, self.last_beat_change = None, time.monotonic()
+
+    def run(self) -> int:
+        while self.obs_alive():
+            self.hub.beat_worker(os.getpid())
+            if not self.single:
+                self.follow_hub()
+            flowing = [loop.step() for loop in list(self.loops.values())]
+            time.sleep(BUSY_POLL_S if any(flowing) else IDLE_POLL_S)
+        return 0
+
+    def follow_hub(self) -> None:
+        """Attach the channels the hub lists, let go of the others."""
+        message = Channel.get_json(self.hub.settings, self.listed)
+        if message is None:
+            return
+        self.listed, names = message[0], set(message[1]["channels"])
+        for name in set(self.loops) - names:
+            self.loops.pop(name).channel.close()
+        for name in names - set(self.loops):
+            try:
+                self.loops[name] = SourceLoop(Channel.attach(name, self.parent_pid), self.segmenters)
+            except (FileNotFoundError, ValueError) as exc:      # removed meanwhile, or not OBS's
+                print(f"vbg worker: not serving {name}: {exc}", file=sys.stderr)
+
+    def obs_alive(self) -> bool:
+        if not parent_alive(self.parent_pid):
+            print("vbg worker: OBS (the parent process) is gone; exiting", file=sys.stderr)
+            return False
+        # OBS is alive while its beat keeps changing (judged on this process's clock,
+        # so neither a torn read nor clock differences can end the worker)
+        beat, now = self.hub.obs_beat(), time.monotonic()
+        if beat != self.last_beat:
+            self.last_beat, self.last_beat_change = beat, now
+        elif now - self.last_beat_change >= OBS_BEAT_TIMEOUT_S:
+            print(f"vbg worker: no heartbeat from OBS for {now - self.last_beat_change:.1f} s; exiting",
+                  file=sys.stderr)
+            return False
+        return True
+
+    def close(self) -> None:
+        """Let go of every block; an orphan (OBS died) removes them, as nobody else will:
+        the hub and every block it lists, served yet or not."""
+        orphaned = not parent_alive(self.parent_pid)
+        listed = Channel.get_json(self.hub.settings) if not self.single else None
+        names = {self.hub.name, *self.loops, *(listed[1]["channels"] if listed else ())}
+        for loop in self.loops.values():
+            loop.channel.close()
+        if not self.single:
+            self.hub.close()
+        for name in names if orphaned else ():
+            unlink(name)
+
+
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m vbg_core.worker",
+    parser = argparse.ArgumentParser(prog="python -m vbg_core.worker", allow_abbrev=False,
                                      description="obs-vbg worker (started by the OBS filter)")
-    parser.add_argument("--channel", required=True, help="shared-memory block name")
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--hub", help="the hub block listing the sources' channels")
+    where.add_argument("--channel", help="one source's channel, without a hub")
     parser.add_argument("--parent-pid", type=int, required=True, help="OBS's process id")
-    parser.add_argument("--label", default="", help="the filtered source, for people reading ps")
+    parser.add_argument("--label", default="", help="what it serves, for people reading ps")
     args = parser.parse_args(argv)
     try:
-        channel = Channel.attach(args.channel, args.parent_pid)
+        hub = Channel.attach(args.hub or args.channel, args.parent_pid)
     except (FileNotFoundError, ValueError) as exc:
         print(f"vbg worker: {exc}", file=sys.stderr)
         return 2
+    worker = Worker(hub, args.parent_pid, single=args.channel is not None)
     try:
-        return WorkerLoop(channel, args.parent_pid).run()
+        return worker.run()
     except KeyboardInterrupt:
         return 0
     finally:
-        orphaned = not parent_alive(args.parent_pid)
-        channel.close()
-        if orphaned:
-            unlink(args.channel)        # OBS died: nobody else will remove the block
+        worker.close()
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.obs.harness import (SCENE, ObsInstance, ScreenshotFailed, cmdline, image_source, known_settings,
+from tests.obs.harness import (SCENE, ObsInstance, ScreenshotFailed, image_source, known_settings,
                                media_source, processes_matching, vbg_filter)
 from vbg_core.cli import media
 from vbg_core.engine import images
@@ -229,7 +229,7 @@ def test_media_source_with_the_filter_renders_without_errors(obs):
     second = obs.screenshot("Video")
     assert first.shape == (720, 1280, 4) and first[:, :, :3].mean() > 20, "an image, not black"
     assert mad(first, second) > 0.5, "the video plays"
-    assert len(obs.worker_pids()) == 2, "one worker per filtered source"
+    assert len(obs.worker_pids()) == 1, "one worker serves every filtered source"
     assert_no_errors(obs.log_text())
     # the composite skipped the alpha where the mask decides it (vbg_core/engine/regions.py)
     wait_for(obs, lambda rgba: (re.search(r"'VBG video': stats: .*drawn by regions in ([1-9]\d*) %",
@@ -247,7 +247,8 @@ def assert_no_errors(log: str) -> None:
 
 
 def person_worker(obs):
-    found = [pid for pid in obs.worker_pids() if "--label Person/VBG" in cmdline(pid)]
+    """The worker (one serves every filtered source), or None."""
+    found = obs.worker_pids()
     assert len(found) <= 1
     return found[0] if found else None
 
@@ -282,10 +283,10 @@ def test_worker_killed_recovers_within_2_s(obs, photo, regions):
             for line in obs.log_text().splitlines() if "'VBG': filtered output back" in line]
     print(f"\nworker SIGKILL: filtered output back {back[-1] if back else '?'} s after (filter's log); "
           f"screenshot confirmed after {recovered:.2f} s")
-    assert "'VBG': worker killed by SIGKILL; restarting in 0.1 s" in obs.log_text()
+    assert "[obs-vbg] worker killed by SIGKILL; restarting in 0.1 s" in obs.log_text()
     assert back, "the filter logs when its output is back"
     assert share() >= 0.97, "the filtered output came back (the time is a benchmark's figure, not a limit here)"
-    assert person_worker(obs) not in (None, victim) and len(obs.worker_pids()) == 2
+    assert person_worker(obs) not in (None, victim) and len(obs.worker_pids()) == 1
 
 
 def test_video_passes_through_while_the_worker_is_down(obs, photo, regions):
@@ -294,7 +295,7 @@ def test_video_passes_through_while_the_worker_is_down(obs, photo, regions):
     unfiltered; then the filtered output comes back."""
     share = green_share_small(obs, photo, regions)
     wait_for(obs, near_colour((0, 255, 0), regions, photo))
-    long_wait = "'VBG': worker killed by SIGKILL; restarting in 5 s, video passes through meanwhile"
+    long_wait = "[obs-vbg] worker killed by SIGKILL; restarting in 5 s, video passes through meanwhile"
     victim = person_worker(obs)
     for _ in range(5):
         os.kill(victim, signal.SIGKILL)
@@ -342,26 +343,26 @@ def status_line(obs) -> str:
 
 
 def test_hidden_source_costs_nothing(obs, photo, regions):
-    """Hidden: no readback, so its worker gets no frame (0 masks/s, nothing kept) and
-    idles; shown again: filtered at once. With pause_when_still off, so that a shown
-    still photo would be segmented every frame: only hiding can explain the silence."""
+    """Hidden: no readback, so the worker gets no frame of it (0 masks/s, none kept):
+    nothing of the worker's time goes to it (the worker, which also serves the playing
+    video, cannot be timed per source); shown again: filtered at once. With
+    pause_when_still off, so that a shown still photo would be segmented every frame:
+    only hiding can explain the silence."""
     set_filter(obs, mode="color", color=GREEN, pause_when_still=False)
     wait_for(obs, near_colour((0, 255, 0), regions, photo))
     item = obs.client.get_scene_item_id("Scene", "Person").scene_item_id
-    worker = person_worker(obs)
     shown = status_line(obs)
     obs.client.set_scene_item_enabled("Scene", item, False)
     deadline = time.monotonic() + 10
     while " 0 masks/s" not in (hidden := status_line(obs)) and time.monotonic() < deadline:
         time.sleep(0.3)
-    before, started = cpu_seconds(worker), time.monotonic()
-    time.sleep(3.0)
-    idle = 100 * (cpu_seconds(worker) - before) / (time.monotonic() - started)
+    time.sleep(2.0)
+    still_hidden = status_line(obs)
     obs.client.set_scene_item_enabled("Scene", item, True)
-    print(f"\nshown: {shown}\nhidden: {hidden}; worker {idle:.1f} % of a core")
+    print(f"\nshown: {shown}\nhidden: {hidden}\n2 s later: {still_hidden}")
     assert "inference on cpu" in shown and " 0 masks/s" not in shown
     assert "inference on cpu" in hidden and " 0 masks/s" in hidden
-    assert idle < 3.0
+    assert "inference on cpu" in still_hidden and " 0 masks/s" in still_hidden
     wait_for(obs, near_colour((0, 255, 0), regions, photo))
     set_filter(obs, pause_when_still=True)
 
@@ -374,7 +375,7 @@ def test_script_reload_keeps_the_filter_working(obs, photo, regions):
     assert "reloaded; 'Virtual Background' (vbg_filter) was already registered" in log
     set_filter(obs, mode="color", color=BLUE)
     wait_for(obs, near_colour((0, 0, 255), regions, photo))
-    assert len(obs.worker_pids()) == 2 and not set(obs.worker_pids()) & old
+    assert len(obs.worker_pids()) == 1 and not set(obs.worker_pids()) & old
     assert_no_errors(obs.log_text())
 
 
@@ -421,7 +422,7 @@ def test_scene_collection_switch_and_back(obs, photo, regions):
     assert not obs.worker_pids(), "leaving the collection stops its workers"
     obs.client.set_current_scene_collection("vbg")
     wait_for(obs, near_colour((0, 255, 0), regions, photo), timeout=20)
-    assert len(obs.worker_pids()) == 2 and not set(obs.worker_pids()) & old
+    assert len(obs.worker_pids()) == 1 and not set(obs.worker_pids()) & old
     assert_no_errors(obs.log_text())
 
 

@@ -24,7 +24,7 @@ def worker(tmp_path, monkeypatch):
     channel = Channel.create_new(os.getpid())
     said = []
     process = WorkerProcess(channel, ROOT, str(tmp_path), "test", said.append)
-    process.want("test")
+    process.want()
     yield process, said
     process.stop()
     channel.close()

@@ -49,7 +49,7 @@ def test_attach_checks_magic_version_and_the_obs_that_made_it(channel):
     with pytest.raises(ValueError, match="obs-vbg channel of OBS process 1$"):
         Channel.attach(channel.name, 1)         # a block another process made under that name
     channel.shm.buf[0:4] = b"NOPE"
-    with pytest.raises(ValueError, match="not a version-2 obs-vbg channel"):
+    with pytest.raises(ValueError, match="not a version-3 obs-vbg channel"):
         Channel.attach(channel.name, os.getpid())
 
 

@@ -2,8 +2,10 @@
 
 from typing import Callable, Optional
 
+import cv2
 import numpy as np
 
+from . import roi
 from .compose import Compositor
 from .imaging import Pyramid, Workspace, aside
 from .refine import RefineState, guide_level, refine_lowres, upsample
@@ -19,15 +21,18 @@ class Pipeline:
     """Frames of one video (or single images) -> composited frames.
     Holds the temporal state explicitly; `reset()` starts a new stream."""
 
-    def __init__(self, settings: Settings, segmenter: Optional[Segmenter] = None):
+    def __init__(self, settings: Settings, segmenter: Optional[Segmenter] = None, follow: bool = True):
         self.settings = settings
         self.segmenter = segmenter or Segmenter(settings.model, settings.provider, settings.threads)
         self.compositor = Compositor(settings)
+        self.follow = follow and self.segmenter.fit == "stretch"    # roi.py: crop around the person
         self.state: Optional[RefineState] = None
+        self.roi: Optional[roi.RoiState] = None
         self._work = Workspace()
 
     def reset(self) -> None:
         self.state = None
+        self.roi = None
 
     def alpha(self, rgb_u8: np.ndarray) -> np.ndarray:
         """RGB uint8 frame -> refined alpha uint8 of the same size (255 = person).
@@ -55,6 +60,8 @@ class Pipeline:
     def _alpha_lo(self, frame: Pyramid, clock: Callable[[str], None]) -> np.ndarray:
         """Model + temporal smoothing + soft threshold -> alpha 0..1 at about the
         model's resolution (float32)."""
+        if self.follow and self.state is not None:
+            return self._alpha_followed(frame, clock)
         segmenter = self.segmenter
         small = model_view(frame, segmenter)
         tensor = segmenter.preprocess(frame.image if small is None else small)
@@ -66,6 +73,23 @@ class Pipeline:
         probs = segmenter.postprocess(output, frame.image.shape[:2])
         alpha_lo, self.state = refine_lowres(probs, frame.image if small is None else small,
                                              self.state, self.settings)
+        if self.follow:
+            self.roi = roi.follow(alpha_lo, None, frame.image.shape[:2], segmenter.spec.input_hw, True)
+        return alpha_lo
+
+    def _alpha_followed(self, frame: Pyramid, clock: Callable[[str], None]) -> np.ndarray:
+        """After a stream's first frame: the model on a crop around the person (roi.py),
+        at GRID_SCALE times the model's resolution (the full frame's alone at the model's)."""
+        frame_hw, model_hw = frame.image.shape[:2], self.segmenter.spec.input_hw
+        clock("pre-process")
+        if self.settings.edges:
+            aside(frame.gray, guide_level(frame_hw))
+        probs, looked_full = roi.look(frame, self.segmenter, self.roi, grid_size(frame_hw, model_hw))
+        clock("inference")
+        (gh, gw) = probs.shape
+        state = resized_state(self.state, (gh, gw))
+        alpha_lo, self.state = refine_lowres(probs, frame.shrink(gw, gh), state, self.settings)
+        self.roi = roi.follow(alpha_lo, self.roi, frame_hw, model_hw, looked_full)
         return alpha_lo
 
     def _upsample(self, frame: Pyramid, alpha_lo: np.ndarray) -> np.ndarray:
@@ -79,3 +103,21 @@ def model_view(frame: Pyramid, segmenter: Segmenter) -> Optional[np.ndarray]:
         return None
     mh, mw = segmenter.spec.input_hw
     return frame.shrink(mw, mh)
+
+
+# While following, probabilities are kept at this many times the model's resolution
+# (at most the frame's), so the crop's finer view is not thrown away.
+GRID_SCALE = 2
+
+
+def grid_size(frame_hw, model_hw):
+    return (min(frame_hw[0], model_hw[0] * GRID_SCALE), min(frame_hw[1], model_hw[1] * GRID_SCALE))
+
+
+def resized_state(state: RefineState, hw) -> RefineState:
+    """The temporal state at another resolution (the first frame's is the model's)."""
+    if state.probs_f32.shape == tuple(hw):
+        return state
+    size = (hw[1], hw[0])
+    return RefineState(cv2.resize(state.probs_f32, size, interpolation=cv2.INTER_LINEAR),
+                       cv2.resize(state.luma_f32, size, interpolation=cv2.INTER_LINEAR))

@@ -94,7 +94,8 @@ class VbgFilter:
         self.plugin, self.lib, self.source = plugin, plugin.lib, source
         self.name = (self.lib.obs_source_get_name(source) or b"?").decode("utf-8", "replace")
         self.channel = Channel.create_new(os.getpid())
-        self.worker = WorkerProcess(self.channel, plugin.repo_dir, plugin.script_dir, self.name, self.log)
+        self.worker: WorkerProcess = plugin.supervisor.worker     # one for every filter of this OBS
+        self.died_logged: Optional[float] = None        # the worker's loss this filter last reported
         self.gpu: Optional[Gpu] = None
         self.gpu_failed = ""
         self.view = View(Settings(), "blur", None, "")
@@ -107,12 +108,7 @@ class VbgFilter:
         self.frame_stats = FrameStats()
         self.update_lock = threading.Lock()
         self.update(data)
-        plugin.supervisor.add(self.worker)
-
-    def source_label(self) -> str:
-        parent = self.lib.obs_filter_get_parent(self.source)
-        parent_name = self.lib.obs_source_get_name(parent) if parent else None
-        return f"{(parent_name or b'?').decode('utf-8', 'replace')}/{self.name}"
+        plugin.supervisor.attach(self.channel)
 
     def log(self, message: str, level: int = L.LOG_INFO) -> None:
         L.log(self.lib, level, f"'{self.name}': {message}")
@@ -165,7 +161,7 @@ class VbgFilter:
         target = lib.obs_filter_get_target(self.source)
         size = (lib.obs_source_get_base_width(target), lib.obs_source_get_base_height(target))
         if not self.worker.wanted:
-            self.worker.want(self.source_label())
+            self.worker.want()
         if not target or not size[0] or not size[1] or self.worker.alive_since is None:
             return False
         if not self._gpu_ready():
@@ -228,10 +224,10 @@ class VbgFilter:
             self.mask_size = (slot.width, slot.height)
         alive_since = self.worker.alive_since
         ready = bool(self.gpu.mask_tex) and alive_since is not None and self.mask_stamp >= alive_since
-        if ready and self.worker.died_at is not None:
-            died_at = self.worker.take_died_at()
-            if died_at is not None:
-                self.log(f"filtered output back {self.mask_stamp - died_at:.2f} s after the worker was lost")
+        died_at = self.worker.died_at
+        if ready and died_at is not None and died_at != self.died_logged:
+            self.died_logged = died_at
+            self.log(f"filtered output back {self.mask_stamp - died_at:.2f} s after the worker was lost")
         return ready
 
     def _composite(self, view: View, frame, size, small, lo) -> None:
@@ -297,7 +293,7 @@ class VbgFilter:
     def close(self) -> None:
         """Stop the worker, remove the channel and release the background video (any
         thread but the graphics one may hold the graphics context when this runs)."""
-        self.plugin.supervisor.remove(self.worker)
+        self.plugin.supervisor.detach(self.channel)
         self.channel.close()
         self.release_video()
 

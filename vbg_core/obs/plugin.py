@@ -63,7 +63,7 @@ class Plugin:
         self.repo_dir = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
         self.filters = Filters()
         self.panel = Panel(self.lib, self.persistent)
-        self.supervisor = Supervisor(self.log, self.report_status)
+        self.supervisor = Supervisor(self.log, self.report_status, self.repo_dir, script_dir)
         self.logged = {}
         self.stats_at = time.monotonic()
 

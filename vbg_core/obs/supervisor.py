@@ -38,16 +38,15 @@ def describe_exit(code: int) -> str:
 
 
 class WorkerProcess:
-    """One worker process bound to one channel (the filter's handle on it).
+    """The worker process, bound to the hub channel; every filter holds it.
 
     Threads: the supervisor's thread owns the process and its bookkeeping (`poll`,
     `start`, `died`; `process`, `failures`, `next_start`, the beats), always under
-    `Supervisor.lock`, which OBS's UI thread also holds when it stops the worker
-    (`Supervisor.remove`). What the other threads see is written under `self.lock`:
-    `alive_since` (None while no worker runs), `died_at`, `problem` and `restarts` by
-    the supervisor's thread; `wanted` and `label` once by the graphics thread
-    (`want`), which also takes `died_at` back (`take_died_at`). Single fields are read
-    without the lock."""
+    `Supervisor.lock`, which OBS's UI thread also holds when the last filter goes
+    (`rest`). What the other threads see is written under `self.lock`: `alive_since`
+    (None while no worker runs), `died_at`, `problem` and `restarts` by the
+    supervisor's thread; `wanted` by a filter's first render on the graphics thread
+    (`want`). Single fields are read without the lock."""
 
     def __init__(self, channel: Channel, repo_dir: str, script_dir: str, label: str,
                  log: Callable[[str], None]):
@@ -66,16 +65,11 @@ class WorkerProcess:
         self.python, self.started_at = "", 0.0          # the running worker's interpreter, start
         self.log_file, self.log_start = None, 0         # its log, and where its lines begin
 
-    def want(self, label: str) -> None:
-        """Graphics thread, first render: start a worker for the source `label`."""
+    def want(self) -> None:
+        """Graphics thread, a filter's first render: a worker should run."""
         with self.lock:
-            self.label, self.wanted = label, True
+            self.wanted = True
 
-    def take_died_at(self) -> Optional[float]:
-        """Graphics thread: when the last worker was lost (once; None if not since)."""
-        with self.lock:
-            died_at, self.died_at = self.died_at, None
-        return died_at
 
     def poll(self, now: float) -> None:
         self.channel.beat_obs()
@@ -109,7 +103,7 @@ class WorkerProcess:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [self.repo_dir, env.get("PYTHONPATH")]))
         env.pop("PYTHONHOME", None)          # OBS's embedded Python may set it
-        command = [python, "-m", "vbg_core.worker", "--channel", self.channel.name,
+        command = [python, "-m", "vbg_core.worker", "--hub", self.channel.name,
                    "--parent-pid", str(os.getpid()), "--label", self.label]
         log = self.open_log()
         try:
@@ -165,6 +159,13 @@ class WorkerProcess:
             self.process.kill()
             self.process.wait(timeout=5)
 
+    def rest(self) -> None:
+        """No source to serve: stop the worker; the next `want` starts a fresh one."""
+        self.stop()
+        self.failures, self.next_start = 0, 0.0
+        with self.lock:
+            self.wanted, self.problem = False, ""
+
     def stop(self, timeout: float = 2.0) -> None:
         """Terminate (then kill) the worker; waits at most about `timeout` seconds."""
         process, self.process, self.next_start = self.process, None, float("inf")
@@ -188,50 +189,59 @@ def _detached() -> dict:
 
 
 class Supervisor(threading.Thread):
-    """The one thread polling every worker of this OBS process; after each round it
-    calls `after_poll(now)` (the plugin's status report) on this thread. `workers` is
-    guarded by `lock` (OBS's UI thread adds and removes)."""
+    """The one thread watching this OBS's one worker process, which serves every
+    filtered source: each filter's channel is listed in the hub (attach/detach, from
+    OBS's UI thread or, after a script reload, the graphics thread, under `lock`).
+    The worker starts when a filter first renders and is let go when the last filter
+    is removed. After each round `after_poll(now)` (the plugin's status report) runs
+    on this thread."""
 
-    def __init__(self, log: Callable[[str], None], after_poll: Callable[[float], None]):
+    def __init__(self, log: Callable[[str], None], after_poll: Callable[[float], None],
+                 repo_dir: str, script_dir: str):
         super().__init__(name="obs-vbg supervisor", daemon=True)
         self.log, self.after_poll = log, after_poll
-        self.workers: List[WorkerProcess] = []
+        self.hub = Channel.create_new(os.getpid())
+        self.worker = WorkerProcess(self.hub, repo_dir, script_dir, "obs-vbg", log)
+        self.channels: List[str] = []
+        self.listed = 0
         self.lock = threading.Lock()
         self.stopping = threading.Event()
 
-    def add(self, worker: WorkerProcess) -> None:
+    def attach(self, channel: Channel) -> None:
         with self.lock:
-            self.workers.append(worker)
+            self.channels.append(channel.name)
+            self._publish()
 
-    def remove(self, worker: WorkerProcess) -> None:
+    def detach(self, channel: Channel) -> None:
         with self.lock:
-            if worker in self.workers:
-                self.workers.remove(worker)
-            worker.stop()
+            if channel.name in self.channels:
+                self.channels.remove(channel.name)
+            self._publish()
+            if not self.channels:       # no filter left: no worker either, until one renders
+                self.worker.rest()
+
+    def _publish(self) -> None:
+        self.listed += 1
+        Channel.put_json(self.hub.settings, {"channels": self.channels}, self.listed)
 
     def run(self) -> None:
         while not self.stopping.wait(POLL_S):
             now = time.monotonic()
             with self.lock:
-                for worker in self.workers:
-                    try:
-                        worker.poll(now)
-                    except Exception as exc:    # keep supervising the others
-                        worker.set_problem(f"supervisor error: {exc}")
+                try:
+                    self.worker.poll(now)
+                except Exception as exc:        # keep supervising
+                    self.worker.set_problem(f"supervisor error: {exc}")
             try:
                 self.after_poll(now)
             except Exception as exc:            # a filter went away mid-report
                 self.log(f"supervisor's status report failed: {exc!r}")
 
     def stop(self) -> None:
+        """Stop the thread and the worker, remove the hub (script unload)."""
         self.stopping.set()
         with self.lock:
-            workers, self.workers = list(self.workers), []
-        for worker in workers:          # terminate all first, then wait
-            if worker.process is not None and worker.process.poll() is None:
-                worker.process.terminate()
-        for worker in workers:
-            worker.stop()
+            self.worker.stop()
         if self.is_alive() and threading.current_thread() is not self:
             self.join(timeout=2)
-
+        self.hub.close()

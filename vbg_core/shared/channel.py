@@ -1,9 +1,13 @@
-"""The shared-memory mailbox between the OBS filter and its worker process.
+"""The shared-memory mailboxes between the OBS filters and their worker process.
 
 Standard library only: OBS's embedded Python imports this module.
 
-One block per filtered source, named `vbg_<obs pid>_<n>`, created by the OBS side.
-Layout (little-endian, every region 64-byte aligned):
+One block per filtered source, and one more, the hub, for the worker process that
+serves them all; each named `vbg_<obs pid>_<random>`, created (owner-only) by the OBS
+side. The hub is a block of the same layout whose header carries the two processes'
+heartbeats and whose settings mailbox carries `{"channels": [names]}`, the sources'
+blocks the worker should serve (the others' headers' beats are unused). Layout
+(little-endian, every region 64-byte aligned):
 
     header   64 B   magic "VBGC", version, obs pid, worker pid,
                     obs heartbeat, worker heartbeat (time.monotonic(), f64)
@@ -33,7 +37,7 @@ from multiprocessing import shared_memory
 from typing import Optional, Tuple
 
 MAGIC = b"VBGC"
-VERSION = 2                         # 2: masks carry their regions
+VERSION = 3                         # 2: masks carry their regions; 3: one worker, a hub lists the sources
 ALIGN = 64
 SLOTS = 3
 MAX_SIDE = 256                      # the long side of frames and masks

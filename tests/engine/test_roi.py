@@ -1,0 +1,94 @@
+"""Following the person (engine/roi.py) on the real sample clips."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vbg_core.cli import media
+from vbg_core.engine import metrics, roi
+from vbg_core.engine.pipeline import Pipeline
+from vbg_core.shared.settings import Settings
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+
+
+def _frames(name: str, count: int, step: int = 1):
+    reader = media.VideoReader(str(SAMPLES / name))
+    frames = [rgb for i, rgb in zip(range(count * step), reader) if i % step == 0]
+    reader.close()
+    return frames
+
+
+@pytest.fixture(scope="module")
+def juggle():
+    """Every second frame of the first 120: an adult juggling, full body, moving sideways."""
+    return _frames("sam2_juggle.mp4", 60, step=2)
+
+
+@pytest.fixture(scope="module")
+def coffee():
+    return _frames("sam2_coffee.mp4", 3)
+
+
+def _centre_x(box):
+    return (box[1] + box[3]) / 2
+
+
+def test_the_crop_follows_the_person(juggle):
+    """After the first frame the model runs on a crop that holds the person and whose
+    centre moves with the person's."""
+    pipeline = Pipeline(Settings())
+    box_x, person_x = [], []
+    for rgb in juggle:
+        person = pipeline.alpha(rgb) >= 128
+        if pipeline.roi.box is None:
+            continue
+        y0, x0, y1, x1 = roi.plan(pipeline.roi, rgb.shape[:2])
+        assert person[y0:y1, x0:x1].sum() >= 0.98 * person.sum()
+        box_x.append(_centre_x(pipeline.roi.box))
+        person_x.append(np.nonzero(person)[1].mean())
+    assert len(box_x) >= 0.9 * (len(juggle) - 1)
+    width = juggle[0].shape[1]
+    assert np.ptp(box_x) > 0.03 * width                 # it moves...
+    assert np.corrcoef(box_x, person_x)[0, 1] > 0.8     # ...with the person
+    assert np.mean(np.abs(np.subtract(box_x, person_x))) < 0.05 * width
+
+
+def test_a_cut_looks_at_the_full_frame_at_once(juggle, coffee):
+    """Juggle frames then coffee frames: the first frame after the cut is looked at in
+    full, and its mask is what a fresh stream gives (no smear of the juggler)."""
+    pipeline = Pipeline(Settings())
+    for rgb in juggle[:20]:
+        pipeline.alpha(rgb)
+    assert pipeline.roi.box is not None and pipeline.roi.since_full > 0
+    after_cut = pipeline.alpha(coffee[0]) >= 128
+    assert pipeline.roi.since_full == 0
+    fresh = Pipeline(Settings()).alpha(coffee[0]) >= 128
+    assert metrics.iou(after_cut, fresh) > 0.9
+
+
+def test_several_people_get_one_box_around_all():
+    alpha = np.zeros((144, 256), np.float32)
+    alpha[40:100, 30:50] = 1.0
+    alpha[50:110, 150:170] = 1.0
+    y0, x0, y1, x1 = roi.person_box(alpha, (720, 1280))
+    assert (y0, x0, y1, x1) == (200, 150, 550, 850)
+
+
+def test_the_crop_is_padded_clamped_and_at_most_max_stretch_narrower():
+    frame_hw, model_hw = (720, 1280), (144, 256)
+    y0, x0, y1, x1 = roi.fit_crop((100, 600, 700, 700), frame_hw, model_hw)
+    assert (y0, y1) == (0, 720)                          # padded past the frame: clamped
+    assert 16 / 9 / roi.MAX_STRETCH <= (x1 - x0) / (y1 - y0) < 16 / 9
+    assert x0 < 600 and x1 > 700
+    assert roi.fit_crop((0, 0, 700, 1200), frame_hw, model_hw) is None   # most of the frame
+
+
+def test_the_first_frame_is_the_full_frame_as_before(portrait):
+    """Single images (and every stream's first frame) do not use a crop: the mask is
+    the one the pipeline without following gives."""
+    rgb, _ = portrait
+    following = Pipeline(Settings()).alpha(rgb).copy()
+    plain = Pipeline(Settings(), follow=False).alpha(rgb)
+    assert np.array_equal(following, plain)
