@@ -1,3 +1,4 @@
-"""The `vbg` command (`main`): render and mask files (`render`, `media`), webcam to a
-virtual camera (`camera`), per-stage timings (`bench`), installation checks (`doctor`,
-`doctor_engine`)."""
+"""The `vbg` command (`main`): render files (`render`, videos in `media`, the
+`--background` value in `background`, a background video's frames in `backdrop`),
+person masks (`masks`), webcam to a virtual camera (`camera`), per-stage timings
+(`bench`), installation checks (`doctor`, `doctor_engine`)."""

@@ -6,6 +6,8 @@
 - `refine`    probabilities -> the drawn alpha (temporal, guided edges)
 - `compose`   the CPU compositor (colour, image, blur, transparent)
 - `pipeline`  the stages in order, for the command line
+- `roi`       following the person: the model on a crop around the previous mask
+- `motion`    has the picture moved since the last segmented frame (the worker's idle)
 - `regions`   where a mask already decides the alpha (for the OBS composite)
 - `metrics`   IoU, boundary F, flicker
 

@@ -8,6 +8,10 @@
 - `effect`     `vbg.effect` compiled with the shared constants; every parameter and
                technique looked up (and type-checked) at load, typed setters
 - `gpu`        textures, readback, mask upload and the passes of `vbg.effect`
-- `panel`      the properties panel and the settings keys' defaults
-- `supervisor` starting, watching and restarting worker processes
+- `region_buffer`  the mask's regions as a vertex buffer
+- `background_video`  the video mode's private media source, drawn into a texture
+- `panel`      the properties panel and the defaults, made from the settings table
+- `status`     the status line's one state and its sentence
+- `supervisor` the one worker process for every filter: start, watch, restart, the hub
+- `worker_log` the worker's private, bounded log files and its last words
 """

@@ -5,6 +5,6 @@
 - `models`    the model registry (files, input sizes, checksums)
 - `settings`  the one table of settings keys and the validated `Settings`
 - `maths`     every number and formula the CPU and the shader share
-- `channel`   the shared-memory mailbox between the OBS filter and its worker
+- `channel`   the shared-memory mailboxes between the OBS filters and their worker (and its hub)
 - `interpreter`  where the worker's Python is recorded, found the same way by OBS and doctor
 """
