@@ -134,11 +134,12 @@ def main(argv=None) -> int:
     parser.add_argument("--only", nargs="*", default=None,
                         help="measure only these configurations (the first two always run)")
     parser.add_argument("--home", help="keep OBS's home (config, logs) here instead of a temporary folder")
+    parser.add_argument("--video", default=str(VIDEO), help="the media source's clip (default: the coffee sample)")
     args = parser.parse_args(argv)
     env = {"VBG_PYTHON": os.environ.get("VBG_PYTHON", sys.executable)}
     with tempfile.TemporaryDirectory(prefix="vbg-obs-bench-") as temporary:
         home = args.home or temporary
-        sources = [media_source(SOURCE, str(VIDEO))]
+        sources = [media_source(SOURCE, args.video)]
         with ObsInstance(home, scripts=[str(ROOT / "obs_vbg.py")], sources=sources, env=env) as obs:
             time.sleep(3)
             configs = [c for i, c in enumerate(CONFIGS) if i < 2 or not args.only or c[0] in args.only]
@@ -150,7 +151,7 @@ def main(argv=None) -> int:
     Path(args.out).write_text(
         "# OBS filter speed (benchmarks/obs_bench.py)\n\n"
         f"Machine: {machine()}.\n\n"
-        f"1280x720@30, preview off, `samples/sam2_coffee.mp4` looping as a media source; "
+        f"1280x720@30, preview off, `{Path(args.video).name}` looping as a media source; "
         f"{args.seconds:g} s measured per configuration after {args.warmup:g} s warm-up, "
         f"{args.rounds} interleaved rounds in one OBS run (median render time of the rounds). "
         "'added' is average_frame_render_time (GetStats) minus the no-filter run; skipped = render "
