@@ -69,7 +69,7 @@ def main(argv=None) -> int:
                              "worker_mb": round(sum(pss_mb(p) for p in workers), 1),
                              "frames": stats.render_total_frames - last.render_total_frames,
                              "skipped": stats.render_skipped_frames - last.render_skipped_frames,
-                             "restarts": obs.log_text().count("'VBG': worker killed by SIGKILL")})
+                             "restarts": obs.log_text().count("worker killed by SIGKILL")})
                 print(rows[-1], flush=True)
                 last = stats
                 obs.client.set_source_filter_settings("Video", "VBG", MODES[minute % len(MODES)], True)
