@@ -140,7 +140,7 @@ def main(argv=None) -> int:
     env = {"VBG_PYTHON": os.environ.get("VBG_PYTHON", sys.executable)}
     with tempfile.TemporaryDirectory(prefix="vbg-obs-bench-") as temporary:
         home = args.home or temporary
-        sources = [media_source(SOURCE, args.video)]
+        sources = [media_source(SOURCE, str(Path(args.video).resolve()))]     # OBS runs elsewhere
         with ObsInstance(home, scripts=[str(ROOT / "obs_vbg.py")], sources=sources, env=env) as obs:
             time.sleep(3)
             configs = [c for i, c in enumerate(CONFIGS) if i < 2 or not args.only or c[0] in args.only]
