@@ -1,8 +1,8 @@
-"""Starts and watches one worker process per filtered source.
+"""Starts and watches the one worker process that serves every filtered source.
 
-One background thread (the `Supervisor`) polls every worker every 50 ms: it writes
-OBS's heartbeat into each channel, notices a dead or hung worker, and restarts it
-with back-off. The graphics thread only reads `WorkerProcess.alive_since` and never
+One background thread (the `Supervisor`) polls the worker every 50 ms: it writes
+OBS's heartbeat into the hub, notices a dead or hung worker, and restarts it with
+back-off. The graphics thread only reads `WorkerProcess.alive_since` and never
 waits.
 
 The interpreter is found by vbg_core/shared/interpreter.py (the installer's record
