@@ -9,6 +9,10 @@ from /proc/PID/smaps_rollup), render frames and skipped frames over the minute, 
 worker restarts; every 10 minutes the worker is killed (SIGKILL). At the end: memory
 growth per hour after the first 10 minutes (a least-squares slope), for OBS and for
 the worker. Target: < 5 MB per hour each.
+
+`--control`: the same OBS and video with OBS's own Color Correction (at its defaults)
+instead of the filter, no script, nothing switched or killed: how much OBS grows by
+itself. Run it beside a soak (same minutes, same machine) to tell whose growth it is.
 """
 
 import argparse
@@ -55,12 +59,18 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=int, default=60)
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "soak.csv"))
+    parser.add_argument("--control", action="store_true",
+                        help="OBS's Color Correction instead of the filter, no script")
     args = parser.parse_args(argv)
     env = {"VBG_PYTHON": os.environ.get("VBG_PYTHON", sys.executable)}
     rows = []
     with tempfile.TemporaryDirectory(prefix="vbg-soak-") as home:
-        sources = [media_source("Video", str(VIDEO), [vbg_filter("VBG", **MODES[0])])]
-        with ObsInstance(home, scripts=[str(ROOT / "obs_vbg.py")], sources=sources, env=env) as obs:
+        if args.control:
+            filters, scripts = [{"name": "CC", "id": "color_filter_v2", "versioned_id": "color_filter_v2", "settings": {}}], []
+        else:
+            filters, scripts = [vbg_filter("VBG", **MODES[0])], [str(ROOT / "obs_vbg.py")]
+        sources = [media_source("Video", str(VIDEO), filters)]
+        with ObsInstance(home, scripts=scripts, sources=sources, env=env) as obs:
             start, last = time.monotonic(), obs.client.get_stats()
             for minute in range(1, args.minutes + 1):
                 time.sleep(max(0.0, start + 60 * minute - time.monotonic()))
@@ -72,6 +82,8 @@ def main(argv=None) -> int:
                              "restarts": obs.log_text().count("worker killed by SIGKILL")})
                 print(rows[-1], flush=True)
                 last = stats
+                if args.control:
+                    continue
                 obs.client.set_source_filter_settings("Video", "VBG", MODES[minute % len(MODES)], True)
                 if minute % 10 == 0 and workers:
                     os.kill(workers[0], signal.SIGKILL)
