@@ -22,8 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.obs_bench import cpu_seconds, machine  # noqa: E402
-from benchmarks.soak import pss_mb  # noqa: E402
+from benchmarks.procstat import cpu_seconds, machine, pss_mb  # noqa: E402
 from tests.obs.harness import ObsInstance, media_source  # noqa: E402
 
 VIDEO = ROOT / "samples" / "sam2_coffee.mp4"

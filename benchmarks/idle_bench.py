@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.obs_bench import cpu_seconds, machine  # noqa: E402
+from benchmarks.procstat import cpu_seconds, machine  # noqa: E402
 from tests.obs.harness import ObsInstance, image_source, media_source  # noqa: E402
 
 VIDEO = ROOT / "samples" / "sam2_coffee.mp4"

@@ -14,10 +14,8 @@ the worker (from /proc), and the mask age the filter logs when it is removed
 
 import argparse
 import os
-import platform
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.procstat import cpu_seconds, machine  # noqa: E402
 from tests.obs.harness import ObsInstance, media_source  # noqa: E402
 
 VIDEO = ROOT / "samples" / "sam2_coffee.mp4"
@@ -38,14 +37,6 @@ CONFIGS = [("no filter", None, {}), ("Color Correction", "color_filter_v2", {}),
            ("vbg transparent", "vbg_filter", {"mode": "transparent"}),
            ("vbg colour, edges off", "vbg_filter", {"mode": "color", "color": 0xFF00FF00, "edge_refine": False}),
            ("vbg blur, edges off", "vbg_filter", {"mode": "blur", "edge_refine": False})]
-
-
-def cpu_seconds(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def measure(obs: ObsInstance, name: str, kind, settings: dict, seconds: float, warmup: float) -> dict:
@@ -116,14 +107,6 @@ def table(results) -> str:
                      f"{r['skipped_pct']:.1f}% | {age} | {r['obs_cpu']:.0f} | {worker} | "
                      f"{', '.join(map(str, r['each_ms']))} | {verdict} |")
     return "\n".join(lines)
-
-
-def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    obs_version = subprocess.run(["obs", "--version"], capture_output=True, text=True).stdout.strip()
-    return (f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}; {obs_version}; "
-            "Mesa llvmpipe (no GPU); Xvfb")
 
 
 def main(argv=None) -> int:

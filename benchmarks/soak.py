@@ -27,22 +27,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.procstat import pss_mb  # noqa: E402
 from tests.obs.harness import ObsInstance, media_source, vbg_filter  # noqa: E402
 
 VIDEO = ROOT / "samples" / "sam2_coffee.mp4"
 MODES = [{"mode": "color", "color": 0xFF00FF00},
          {"mode": "image", "image_path": str(ROOT / "samples" / "rocket.jpg")},
          {"mode": "blur"}, {"mode": "transparent"}]
-
-
-def pss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return float("nan")
 
 
 def slope_per_hour(rows, key: str, after_min: float) -> float:
