@@ -70,7 +70,7 @@ def main(argv=None) -> int:
                              "worker_mb": round(sum(pss_mb(p) for p in workers), 1),
                              "frames": stats.render_total_frames - last.render_total_frames,
                              "skipped": stats.render_skipped_frames - last.render_skipped_frames,
-                             "restarts": obs.log_text().count("worker killed by SIGKILL")})
+                             "restarts": obs.log_text().count("[obs-vbg] worker killed by SIGKILL")})   # the supervisor's line, not the status and stats lines repeating it
                 print(rows[-1], flush=True)
                 last = stats
                 if args.control:
