@@ -31,6 +31,7 @@ from benchmarks.procstat import pss_mb  # noqa: E402
 from tests.obs.harness import ObsInstance, media_source, vbg_filter  # noqa: E402
 
 VIDEO = ROOT / "samples" / "sam2_coffee.mp4"
+RESTART = "[obs-vbg] worker killed by SIGKILL"    # the supervisor's line (status and stats lines repeat its words)
 MODES = [{"mode": "color", "color": 0xFF00FF00},
          {"mode": "image", "image_path": str(ROOT / "samples" / "rocket.jpg")},
          {"mode": "blur"}, {"mode": "transparent"}]
@@ -70,7 +71,7 @@ def main(argv=None) -> int:
                              "worker_mb": round(sum(pss_mb(p) for p in workers), 1),
                              "frames": stats.render_total_frames - last.render_total_frames,
                              "skipped": stats.render_skipped_frames - last.render_skipped_frames,
-                             "restarts": obs.log_text().count("[obs-vbg] worker killed by SIGKILL")})   # the supervisor's line, not the status and stats lines repeating it
+                             "restarts": obs.log_text().count(RESTART)})
                 print(rows[-1], flush=True)
                 last = stats
                 if args.control:
