@@ -5,8 +5,9 @@
 Headless OBS at 1280x720@30 with the bundled real video looping as a media source and
 the filter on it. Every minute the mode changes (colour, image, blur, transparent, in
 turn) and a row is recorded: OBS's and the worker's memory (proportional set size,
-from /proc/PID/smaps_rollup), render frames and skipped frames over the minute, and
-worker restarts; every 10 minutes the worker is killed (SIGKILL). At the end: memory
+from /proc/PID/smaps_rollup; at the minute's end, and the minute's lowest and highest
+of samples every 5 s: OBS's swings by tens of MB within a minute), render frames and
+skipped frames over the minute, and worker restarts; every 10 minutes the worker is killed (SIGKILL). At the end: memory
 growth per hour after the first 10 minutes (a least-squares slope), for OBS and for
 the worker. Target: < 5 MB per hour each.
 
@@ -37,6 +38,18 @@ MODES = [{"mode": "color", "color": 0xFF00FF00},
          {"mode": "blur"}, {"mode": "transparent"}]
 
 
+def sample_minute(obs, until: float, every: float = 5.0):
+    """OBS's and the workers' PSS every `every` s until `until` -> (OBS MBs, workers' MBs).
+    A minute's lowest is the memory that stayed; its spread is what came and went."""
+    obs_mb, worker_mb = [], []
+    while True:
+        obs_mb.append(round(pss_mb(obs.pid), 1))
+        worker_mb.append(round(sum(pss_mb(p) for p in obs.worker_pids()), 1))
+        if time.monotonic() >= until:
+            return obs_mb, worker_mb
+        time.sleep(max(0.0, min(every, until - time.monotonic())))
+
+
 def slope_per_hour(rows, key: str, after_min: float) -> float:
     points = [(r["minute"], r[key]) for r in rows if r["minute"] >= after_min and r[key] == r[key]]
     if len(points) < 2:
@@ -65,10 +78,10 @@ def main(argv=None) -> int:
         with ObsInstance(home, scripts=scripts, sources=sources, env=env) as obs:
             start, last = time.monotonic(), obs.client.get_stats()
             for minute in range(1, args.minutes + 1):
-                time.sleep(max(0.0, start + 60 * minute - time.monotonic()))
+                obs_mb, worker_mb = sample_minute(obs, start + 60 * minute)
                 stats, workers = obs.client.get_stats(), obs.worker_pids()
-                rows.append({"minute": minute, "obs_mb": round(pss_mb(obs.pid), 1),
-                             "worker_mb": round(sum(pss_mb(p) for p in workers), 1),
+                rows.append({"minute": minute, "obs_mb": obs_mb[-1], "obs_min": min(obs_mb), "obs_max": max(obs_mb),
+                             "worker_mb": worker_mb[-1], "worker_min": min(worker_mb),
                              "frames": stats.render_total_frames - last.render_total_frames,
                              "skipped": stats.render_skipped_frames - last.render_skipped_frames,
                              "restarts": obs.log_text().count(RESTART)})
@@ -84,8 +97,10 @@ def main(argv=None) -> int:
         writer.writeheader()
         writer.writerows(rows)
     after = min(10, args.minutes // 2)
-    print(f"growth after minute {after}: OBS {slope_per_hour(rows, 'obs_mb', after):+.1f} MB/h, "
+    print(f"growth after minute {after}: OBS {slope_per_hour(rows, 'obs_mb', after):+.1f} MB/h "
+          f"(of each minute's lowest: {slope_per_hour(rows, 'obs_min', after):+.1f}), "
           f"worker {slope_per_hour(rows, 'worker_mb', after):+.1f} MB/h "
+          f"(lowest: {slope_per_hour(rows, 'worker_min', after):+.1f}) "
           f"({sum(r['skipped'] for r in rows)} of {sum(r['frames'] for r in rows)} frames skipped, "
           f"{rows[-1]['restarts']} restarts)")
     return 0
