@@ -96,6 +96,43 @@ def guided_coefficients(alpha_lo: np.ndarray, luma_lo: np.ndarray,
     return box(a), box(b)
 
 
+def colour_coefficients(alpha_lo: np.ndarray, rgb_lo_u8: np.ndarray, radius: int,
+                        eps: float) -> Tuple[np.ndarray, np.ndarray]:
+    """The guided filter with the frame's colours as the guide (He et al. 2013, eq. 14)
+    at low resolution -> box-averaged (mean_a (h, w, 3), mean_b), so that
+    alpha = dot(mean_a, rgb / 255) + mean_b anywhere in the frame."""
+    def box(x):
+        return cv2.boxFilter(x, -1, (2 * radius + 1, 2 * radius + 1), borderType=cv2.BORDER_REPLICATE)
+    rgb = rgb_lo_u8.astype(np.float32) * np.float32(1 / 255)
+    mean_i, mean_p = box(rgb), box(alpha_lo)
+    cov_ip = box(rgb * alpha_lo[:, :, None]) - mean_i * mean_p[:, :, None]
+    sigma = np.empty(alpha_lo.shape + (3, 3), np.float32)
+    for i, j in ((0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2)):
+        sigma[..., i, j] = sigma[..., j, i] = box(rgb[..., i] * rgb[..., j]) - mean_i[..., i] * mean_i[..., j]
+    sigma += np.float32(eps) * np.eye(3, dtype=np.float32)
+    a = np.linalg.solve(sigma, cov_ip[..., None])[..., 0]
+    b = mean_p - np.einsum("hwc,hwc->hw", a, mean_i)
+    return box(a), box(b)
+
+
+def upsample_colour(alpha_lo: np.ndarray, frame: Pyramid, radius: int, eps: float,
+                    work: Optional[Workspace] = None) -> np.ndarray:
+    """As `upsample` with edges, guided by the frame's colours (colour_coefficients):
+    for still images (engine/still.py), where three multiplies a pixel are no cost."""
+    work = work or Workspace()
+    h, w = frame.image.shape[:2]
+    mean_a, mean_b = colour_coefficients(alpha_lo, frame.shrink(alpha_lo.shape[1], alpha_lo.shape[0]),
+                                         radius, eps)
+    guide_u8 = frame.level(guide_level((h, w)))
+    gh, gw = guide_u8.shape[:2]
+    a_up = cv2.resize(mean_a, (gw, gh), interpolation=cv2.INTER_LINEAR)
+    b_up = cv2.resize(mean_b * np.float32(255), (gw, gh), interpolation=cv2.INTER_LINEAR)
+    product = cv2.transform(cv2.multiply(guide_u8, a_up, dtype=cv2.CV_32F), np.ones((1, 3), np.float32))
+    guided_u8 = cv2.add(product, b_up, dtype=cv2.CV_8U)
+    return cv2.resize(guided_u8, (w, h), dst=work.get("alpha", (h, w), np.uint8),
+                      interpolation=cv2.INTER_LINEAR)
+
+
 def upsample(alpha_lo: np.ndarray, frame: Union[np.ndarray, Pyramid], edges: bool = True,
              luma_lo: Optional[np.ndarray] = None, work: Optional[Workspace] = None,
              level: Optional[int] = None) -> np.ndarray:
