@@ -55,3 +55,8 @@ def test_video_frames_keep_one_look(portrait):
     for _ in range(3):
         pipeline.alpha(rgb)
     assert pipeline.still_look._partner is None
+
+
+@pytest.mark.parametrize("fill", [0, 128, 255])
+def test_a_blank_still_gives_an_empty_mask(pipeline, fill):
+    assert (pipeline.alpha(np.full((720, 1280, 3), fill, np.uint8), still=True) >= 128).mean() < 0.01
