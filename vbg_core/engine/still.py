@@ -6,7 +6,8 @@ about 2.4x into its 16:9 input. So a still image gets both selfie models (landsc
 256x144 and general 256x256), each on the image and on its mirror image, averaged on
 the finer of the two grids, and its edges guided by the image's colours (He et al.'s
 colour guided filter, refine.colour_coefficients) over a wider window: four inferences
-(about 9 ms on one core) and a colour guide, once per image.
+(1.5-3 ms each on a quiet machine) and the colour guide, once per image, cost 4.5-6x a
+one-look image (RESULTS.md).
 
 Measured on hand-labelled portraits (benchmarks/RESULTS.md, "Still images"): each part
 moved the scores; tiles of the image at a finer scale did not. A video's first frame
