@@ -11,6 +11,8 @@ import pytest
 
 from vbg_core.cli import media
 from vbg_core.engine import images
+from vbg_core.engine.pipeline import Pipeline
+from vbg_core.shared.settings import Settings
 from realdata import DATA, ROOT, SAMPLE_VIDEO
 
 
@@ -125,6 +127,8 @@ def test_mask_image_video_and_frame_directory(clip_with_audio, tmp_path):
     import cv2
     mask = cv2.imread(str(out / "tfjs_portrait_mask.png"), cv2.IMREAD_UNCHANGED)
     assert mask.ndim == 2 and mask.shape == (1024, 820) and set(np.unique(mask)) == {0, 255}
+    still = Pipeline(Settings()).alpha(images.read_image(str(DATA / "tfjs_portrait.jpg")), still=True) >= 128
+    assert ((mask == 255) != still).mean() < 1e-4      # an image is masked as a still (engine/still.py)
     assert sorted(p.name for p in (out / "clip").iterdir()) == [f"{i:05d}.png" for i in range(24)]
     assert sorted(p.name for p in (out / "frames").iterdir()) == ["f000.png", "f001.png", "f002.png"]
 

@@ -81,7 +81,8 @@ def cmd_render(args) -> int:
         _note_provider(pipeline)
         if images.is_image(args.input):
             first = backdrop.at(0.0) if backdrop else None
-            images.write_image(args.output, pipeline(images.read_image(args.input), backdrop=first))
+            images.write_image(args.output, pipeline(images.read_image(args.input), backdrop=first,
+                                                        still=True))
         else:
             render_video(pipeline, args.input, args.output, _progress, backdrop)
     finally:

@@ -69,8 +69,9 @@ def write(pipeline: Pipeline, jobs: List[Job]) -> None:
     """Binary masks (0 or 255), one PNG per image or frame, each written whole or not at all."""
     for job in jobs:
         pipeline.reset()
+        still = job.frames is None and images.is_image(job.source)
         for target, rgb_u8 in _frames(job):
-            binary = np.where(pipeline.alpha(rgb_u8) >= 128, 255, 0).astype(np.uint8)
+            binary = np.where(pipeline.alpha(rgb_u8, still) >= 128, 255, 0).astype(np.uint8)
             images.write_image(str(target), binary)
 
 

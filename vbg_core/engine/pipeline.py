@@ -8,8 +8,9 @@ import numpy as np
 from . import roi
 from .compose import Compositor
 from .imaging import Pyramid, Workspace, aside
-from .refine import RefineState, guide_level, refine_lowres, upsample
+from .refine import RefineState, guide_level, refine_lowres, upsample, upsample_colour
 from .segment import Segmenter
+from .still import STILL_EDGE_EPS, STILL_EDGE_RADIUS, StillLook
 from ..shared.settings import Settings
 
 
@@ -26,6 +27,8 @@ class Pipeline:
         self.segmenter = segmenter or Segmenter(settings.model, settings.provider, settings.threads)
         self.compositor = Compositor(settings)
         self.follow = follow and self.segmenter.fit == "stretch"    # roi.py: crop around the person
+        # still.py: a still image gets four looks (not with the other fits: measured with stretch only)
+        self.still_look = StillLook(self.segmenter, settings.threads) if self.segmenter.fit == "stretch" else None
         self.state: Optional[RefineState] = None
         self.roi: Optional[roi.RoiState] = None
         self._work = Workspace()
@@ -34,32 +37,44 @@ class Pipeline:
         self.state = None
         self.roi = None
 
-    def alpha(self, rgb_u8: np.ndarray) -> np.ndarray:
+    def alpha(self, rgb_u8: np.ndarray, still: bool = False) -> np.ndarray:
         """RGB uint8 frame -> refined alpha uint8 of the same size (255 = person).
-        The array is reused by the next call: copy it to keep it."""
+        The array is reused by the next call: copy it to keep it. `still`: the frame is
+        a still image, a stream of its own (still.py: four looks, colour-guided edges)."""
         frame = Pyramid(rgb_u8)
-        return self._upsample(frame, self._alpha_lo(frame, _no_clock))
+        still = self._start(still)
+        return self._upsample(frame, self._alpha_lo(frame, _no_clock, still), still)
 
     def __call__(self, rgb_u8: np.ndarray, clock: Callable[[str], None] = _no_clock,
-                 backdrop: Optional[np.ndarray] = None) -> np.ndarray:
+                 backdrop: Optional[np.ndarray] = None, still: bool = False) -> np.ndarray:
         """RGB uint8 frame -> composited frame (a new array). `clock(stage)` is called
         as each stage ends ("pre-process", "inference", "refine", "compose"): the
         benchmark's stopwatch. `backdrop`: in video mode, this frame's picture of the
-        background video (RGB uint8, any size; fitted with settings.video_fit)."""
+        background video (RGB uint8, any size; fitted with settings.video_fit).
+        `still`: as for `alpha`."""
         frame = Pyramid(rgb_u8)
-        alpha_lo = self._alpha_lo(frame, clock)
+        still = self._start(still)
+        alpha_lo = self._alpha_lo(frame, clock, still)
         # The background (the blur's work) needs only the low-res alpha: it is made on
         # the other core while this one refines the edges at full resolution.
         background = aside(self.compositor.background, frame, alpha_lo, backdrop)
-        alpha_u8 = self._upsample(frame, alpha_lo)
+        alpha_u8 = self._upsample(frame, alpha_lo, still)
         clock("refine")
         out = self.compositor(frame, alpha_u8, background.result())
         clock("compose")
         return out
 
-    def _alpha_lo(self, frame: Pyramid, clock: Callable[[str], None]) -> np.ndarray:
+    def _start(self, still: bool) -> bool:
+        """A still image starts a stream of its own; -> whether it gets still.py's looks."""
+        if still:
+            self.reset()
+        return still and self.still_look is not None
+
+    def _alpha_lo(self, frame: Pyramid, clock: Callable[[str], None], still: bool = False) -> np.ndarray:
         """Model + temporal smoothing + soft threshold -> alpha 0..1 at about the
         model's resolution (float32)."""
+        if still:
+            return self._alpha_still(frame, clock)
         if self.follow and self.state is not None:
             return self._alpha_followed(frame, clock)
         segmenter = self.segmenter
@@ -71,8 +86,9 @@ class Pipeline:
         output = segmenter.infer(tensor)
         clock("inference")
         probs = segmenter.postprocess(output, frame.image.shape[:2])
+        state = self.state and resized_state(self.state, probs.shape)
         alpha_lo, self.state = refine_lowres(probs, frame.image if small is None else small,
-                                             self.state, self.settings)
+                                             state, self.settings)
         if self.follow:
             self.roi = roi.follow(alpha_lo, None, frame.image.shape[:2], segmenter.spec.input_hw, True)
         return alpha_lo
@@ -92,7 +108,20 @@ class Pipeline:
         self.roi = roi.follow(alpha_lo, self.roi, frame_hw, model_hw, looked_full)
         return alpha_lo
 
-    def _upsample(self, frame: Pyramid, alpha_lo: np.ndarray) -> np.ndarray:
+    def _alpha_still(self, frame: Pyramid, clock: Callable[[str], None]) -> np.ndarray:
+        """A still image: both models, mirrored too (still.py), then as any first frame."""
+        clock("pre-process")
+        probs = self.still_look.probs(frame)
+        clock("inference")
+        gh, gw = probs.shape
+        alpha_lo, self.state = refine_lowres(probs, frame.shrink(gw, gh), None, self.settings)
+        if self.follow:
+            self.roi = roi.follow(alpha_lo, None, frame.image.shape[:2], self.segmenter.spec.input_hw, True)
+        return alpha_lo
+
+    def _upsample(self, frame: Pyramid, alpha_lo: np.ndarray, still: bool = False) -> np.ndarray:
+        if still and self.settings.edges:
+            return upsample_colour(alpha_lo, frame, STILL_EDGE_RADIUS, STILL_EDGE_EPS, self._work)
         return upsample(alpha_lo, frame, self.settings.edges, self.state.luma_f32, self._work)
 
 

@@ -96,6 +96,54 @@ def guided_coefficients(alpha_lo: np.ndarray, luma_lo: np.ndarray,
     return box(a), box(b)
 
 
+def colour_coefficients(alpha_lo: np.ndarray, rgb_lo_u8: np.ndarray, radius: int,
+                        eps: float) -> Tuple[np.ndarray, np.ndarray]:
+    """The guided filter with the frame's colours as the guide (He et al. 2013, eq. 14)
+    at low resolution -> box-averaged (mean_a (h, w, 3), mean_b), so that
+    alpha = dot(mean_a, rgb / 255) + mean_b anywhere in the frame."""
+    def box(x):
+        return cv2.boxFilter(x, -1, (2 * radius + 1, 2 * radius + 1), borderType=cv2.BORDER_REPLICATE)
+    rgb = cv2.split(rgb_lo_u8.astype(np.float32) * np.float32(1 / 255))
+    mean_i, mean_p = [box(c) for c in rgb], box(alpha_lo)
+    cov_ip = [box(c * alpha_lo) - m * mean_p for c, m in zip(rgb, mean_i)]
+
+    def var(i, j):
+        return box(rgb[i] * rgb[j]) - mean_i[i] * mean_i[j] + (np.float32(eps) if i == j else 0)
+    a = _solve_symmetric_3x3([var(0, 0), var(0, 1), var(0, 2), var(1, 1), var(1, 2), var(2, 2)], cov_ip)
+    b = mean_p - a[0] * mean_i[0] - a[1] * mean_i[1] - a[2] * mean_i[2]
+    return cv2.merge([box(c) for c in a]), box(b)
+
+
+def _solve_symmetric_3x3(sigma, rhs):
+    """Per cell, the symmetric system [[s0 s1 s2] [s1 s3 s4] [s2 s4 s5]] x = rhs, by its
+    cofactors (numpy's batched linalg.solve was ten times slower)."""
+    s0, s1, s2, s3, s4, s5 = sigma
+    c00, c01, c02 = s3 * s5 - s4 * s4, s2 * s4 - s1 * s5, s1 * s4 - s2 * s3
+    c11, c12, c22 = s0 * s5 - s2 * s2, s1 * s2 - s0 * s4, s0 * s3 - s1 * s1
+    inv_det = 1.0 / (s0 * c00 + s1 * c01 + s2 * c02)
+    r0, r1, r2 = rhs
+    return [(c00 * r0 + c01 * r1 + c02 * r2) * inv_det, (c01 * r0 + c11 * r1 + c12 * r2) * inv_det,
+            (c02 * r0 + c12 * r1 + c22 * r2) * inv_det]
+
+
+def upsample_colour(alpha_lo: np.ndarray, frame: Pyramid, radius: int, eps: float,
+                    work: Optional[Workspace] = None) -> np.ndarray:
+    """As `upsample` with edges, guided by the frame's colours (colour_coefficients):
+    for still images (engine/still.py), where three multiplies a pixel are no cost."""
+    work = work or Workspace()
+    h, w = frame.image.shape[:2]
+    mean_a, mean_b = colour_coefficients(alpha_lo, frame.shrink(alpha_lo.shape[1], alpha_lo.shape[0]),
+                                         radius, eps)
+    guide_u8 = frame.level(guide_level((h, w)))
+    gh, gw = guide_u8.shape[:2]
+    a_up = cv2.resize(mean_a, (gw, gh), interpolation=cv2.INTER_LINEAR)
+    b_up = cv2.resize(mean_b * np.float32(255), (gw, gh), interpolation=cv2.INTER_LINEAR)
+    product = cv2.transform(cv2.multiply(guide_u8, a_up, dtype=cv2.CV_32F), np.ones((1, 3), np.float32))
+    guided_u8 = cv2.add(product, b_up, dtype=cv2.CV_8U)
+    return cv2.resize(guided_u8, (w, h), dst=work.get("alpha", (h, w), np.uint8),
+                      interpolation=cv2.INTER_LINEAR)
+
+
 def upsample(alpha_lo: np.ndarray, frame: Union[np.ndarray, Pyramid], edges: bool = True,
              luma_lo: Optional[np.ndarray] = None, work: Optional[Workspace] = None,
              level: Optional[int] = None) -> np.ndarray:
