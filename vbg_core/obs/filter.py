@@ -84,6 +84,7 @@ class VbgFilter:
         self.mask_size = (0, 0)
         self.crop_id = -1
         self.crop_rect = None           # the rectangle the worker asks to read back (unit square)
+        self.model_area = 0
         self.frame_stats = FrameStats()
         self.update_lock = threading.Lock()
         self.update(data)
@@ -151,6 +152,7 @@ class VbgFilter:
         frame = self.gpu.render_input(self.source, size)
         self.frame_id += 1
         model_hw = get_model(view.settings.model).input_hw
+        self.model_area = model_hw[0] * model_hw[1]
         lo = readback_size(size, model_hw)
         small = self.gpu.downsample("small", frame, size, lo)
         self.gpu.stage("full", small, lo, (self.frame_id, size))
@@ -249,7 +251,9 @@ class VbgFilter:
             params["bg"], params["bg_xform"] = texture, fit_uv(size, backdrop_size, fit)
         elif mode == "color":
             params["color"] = tuple(c / 255.0 for c in view.settings.color) + (1.0,)
-        self.frame_stats.add(self.frame_id - self.mask_id, gpu.composite(mode, guided, size, params, frame))
+        by_regions = gpu.composite(mode, guided, size, params, frame)
+        fine = self.mask_size[0] * self.mask_size[1] > self.model_area
+        self.frame_stats.add(self.frame_id - self.mask_id, by_regions, fine)
 
     def _backdrop(self, view: View):
         """The background picture of image or video mode -> (texture, (w, h), fit), or

@@ -14,11 +14,13 @@ class FrameStats:
         self.ages = deque(maxlen=600)
         self.by_regions = deque(maxlen=600)
         self.crops = deque(maxlen=600)      # per frame: the crop read back, or None
+        self.fine = deque(maxlen=600)       # per drawn frame: a mask finer than the model's (following)
 
-    def add(self, age: int, by_regions: bool) -> None:
+    def add(self, age: int, by_regions: bool, fine: bool = False) -> None:
         with self.lock:
             self.ages.append(age)
             self.by_regions.append(by_regions)
+            self.fine.append(fine)
 
     def crop(self, rect) -> None:
         """Per rendered frame: the rectangle read back (x0, y0, x1, y1), or None."""
@@ -27,13 +29,13 @@ class FrameStats:
 
     def summary(self) -> str:
         with self.lock:
-            ages, by_regions = sorted(self.ages), sum(self.by_regions)
+            ages, by_regions, fine = sorted(self.ages), sum(self.by_regions), sum(self.fine)
             crops = list(self.crops)
         if not ages:
             return "no masks drawn yet"
         return (f"mask age median {ages[len(ages) // 2]} frames, p90 {ages[int(len(ages) * 0.9)]} "
                 f"over the last {len(ages)} frames, drawn by regions in {100 * by_regions / len(ages):.0f} %"
-                f"; {_crops(crops)}")
+                f", finer than the model's in {100 * fine / len(ages):.0f} %; {_crops(crops)}")
 
 
 def _crops(crops) -> str:
