@@ -165,19 +165,6 @@ def test_frame_messages_carry_the_crop_they_hold():
     assert (frame.full, frame.crop_size, frame.crop) == (full, (0, 0), b"")
 
 
-def crop_asked(channel, rgb):
-    """What the filter does with the worker's newest request: the rectangle (unit
-    square) and the photo's pixels there at the model's size (256x144), or None."""
-    slot = channel.crops.read()
-    if slot is None or not slot.data:
-        return None
-    rect = CROP.unpack(slot.data)
-    h, w = rgb.shape[:2]
-    x0, y0, x1, y1 = (round(v * s) for v, s in zip(rect, (w, h, w, h)))
-    pixels = cv2.resize(rgb[y0:y1, x0:x1], (256, 144), interpolation=cv2.INTER_AREA)
-    return rect, np.dstack([pixels, np.full(pixels.shape[:2], 255, np.uint8)])
-
-
 def test_worker_round_trip_on_a_real_photo(channel, portrait):
     """Frames with ids in, masks with the same ids out; the mask covers the person
     (who fills most of this portrait: no crop is asked for, roi.MAX_SHARE). The mask
