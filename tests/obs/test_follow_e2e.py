@@ -66,22 +66,32 @@ def person_centres(clip):
     return np.array(centres)
 
 
+def crop_lines(obs, after: int = 0):
+    """The filter's stats lines for the clip: (finer %, crop %, x0, x1, y0, y1), from line `after` on."""
+    return np.array(CROP.findall(obs.log_text())[after:], float).reshape(-1, 6)
+
+
 def test_the_filter_reads_back_the_crop_that_follows_the_person(obs, clip):
-    """Over 20 s of the looping clip: nearly every frame reads back a crop, nearly
-    every mask drawn is the finer one made from it, and the crop's centre moves, each
-    time over where the engine finds the juggler during the clip."""
-    deadline, lines = time.monotonic() + 60, []
-    while time.monotonic() < deadline and len(lines) < 20:
-        lines = CROP.findall(obs.log_text())
+    """Once the last 600 frames are nearly all read back with a crop and drawn with
+    the finer mask made from it (the stats' window: slow on a loaded machine, hence
+    the long deadline), the crop's centre over the next 15 s moves, each time over
+    where the engine finds the juggler during the clip."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        lines = crop_lines(obs)
+        if len(lines) and lines[-1, 0] >= 80 and lines[-1, 1] >= 90:
+            break
         time.sleep(1.0)
-    assert len(lines) >= 20, f"stats lines with a crop: {lines[-3:]}"
-    values = np.array(lines[5:], float)        # once the worker runs and the clip plays
-    fine, read, x0, x1, _, _ = values.T
+    assert len(lines) and lines[-1, 0] >= 80 and lines[-1, 1] >= 90, f"finer %, crop %: {lines[-3:, :2]}"
+    start, deadline = len(lines), time.monotonic() + 60
+    while len(crop_lines(obs, start)) < 15 and time.monotonic() < deadline:
+        time.sleep(1.0)
+    fine, read, x0, x1, _, _ = crop_lines(obs, start).T
     centres = (x0 + x1) / 2
     track = person_centres(clip)
     print(f"\ncrop centres {np.round(centres, 3).tolist()}; person {track.min():.3f}-{track.max():.3f}; "
           f"crop read back in {read.min():.0f}-{read.max():.0f} %, finer masks {fine.min():.0f}-{fine.max():.0f} %")
-    assert read.min() >= 80 and fine.min() >= 70
+    assert len(centres) >= 15 and read.min() >= 80 and fine.min() >= 70
     assert np.ptp(centres) > 0.03, "the crop moves"
     assert track.min() - 0.05 < centres.min() and centres.max() < track.max() + 0.05, "it moves with the person"
 
@@ -90,13 +100,14 @@ def test_the_output_with_a_crop_agrees_with_the_engine(obs, still):
     """A still frame of the clip: the worker follows (the filter reads back a crop and
     draws the finer mask), and OBS's output agrees with the engine's on the same
     frames (the engine follows the same way after its first frame). A crop read from
-    the wrong place gives the model other pixels: a wrong mask costs 10 or more."""
+    the wrong place gives the model other pixels: the worker finds the crop lost, and
+    the finer masks stop (tried: a crop read 150 px to the left fails both tests)."""
     path, rgb = still
     pipeline = Pipeline(Settings().with_(**parse_background("#00FF00")))
     for _ in range(30):
         cpu = pipeline(rgb)
     box = roi.unit_rect(roi.plan(pipeline.roi, rgb.shape[:2]), rgb.shape[:2])
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120     # the stats' 600-frame window fills slowly on a loaded machine
     while time.monotonic() < deadline:
         lines = re.findall(r"'VBG still': stats: .*finer than the model's in (\d+) %; crop read back in (\d+) %",
                            obs.log_text())
