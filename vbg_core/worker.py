@@ -5,9 +5,11 @@
 
 The hub (a channel block of its own, see vbg_core/shared/channel.py) lists the
 sources' channels; the worker attaches the ones listed and lets go of the others.
-For each source, one `SourceLoop`: newest frame from its channel -> Segmenter ->
-refine_lowres -> mask into its channel (latest frame wins; stale frames are
-skipped), with its own settings, temporal state and stats; sources with the same
+For each source, one `SourceLoop`: newest frame from its channel -> the engine's
+follow step (pipeline.followed: the model on the crop around the person the filter
+read back, as `vbg` runs it) -> mask into its channel, and the crop to read back
+next (latest frame wins; stale frames are skipped), with its own settings, temporal
+state and stats; sources with the same
 model, provider and threads share one inference session. Errors are reported
 through the source's channel in plain words, and the loop keeps running so the
 filter can show them. Exits by itself within a few seconds when OBS goes away
@@ -20,13 +22,12 @@ import sys
 import time
 from typing import Optional
 
-import cv2
 import numpy as np
 
-from .engine import motion, regions
-from .shared.channel import Channel, unlink
+from .engine import motion, regions, roi
+from .engine.pipeline import followed
+from .shared.channel import CROP, Channel, split_frame, unlink
 from .shared.errors import VbgError
-from .engine.refine import refine_lowres
 from .engine.segment import Segmenter
 from .shared.settings import WORKER_KEYS, Settings
 
@@ -59,6 +60,10 @@ def quantize(alpha_f32: np.ndarray) -> np.ndarray:
     return np.clip(alpha_f32 * 255.0 + 0.5, 0, 255).astype(np.uint8)
 
 
+def _rgb(rgba: bytes, width: int, height: int) -> np.ndarray:
+    return np.ascontiguousarray(np.frombuffer(rgba, np.uint8).reshape(height, width, 4)[:, :, :3])
+
+
 class Segmenters:
     """One inference session per (model, provider, threads), shared by the sources."""
 
@@ -81,6 +86,8 @@ class SourceLoop:
         self.segmenter = None
         self.engine_key = None
         self.state = None
+        self.roi = None                 # following the person (engine/roi.py)
+        self.frame_hw = None            # the source's (h, w) the states are of
         self.error = ""
         self.settings_id = -1
         self.last_frame_id = -1
@@ -122,7 +129,7 @@ class SourceLoop:
         key = (self.settings.model, self.settings.provider, self.settings.threads)
         if key == self.engine_key and self.segmenter is not None:
             return
-        self.segmenter, self.engine_key, self.state = None, key, None
+        self.segmenter, self.engine_key, self.state, self.roi = None, key, None, None
         self.publish_stats(force=True, state="loading")
         self.segmenter = self.segmenters.get(key)
         self.error = ""
@@ -134,27 +141,43 @@ class SourceLoop:
 
     def process(self, slot) -> None:
         self.last_frame_id, self.last_frame_at = slot.frame_id, time.monotonic()
-        rgba = np.frombuffer(slot.data, np.uint8).reshape(slot.height, slot.width, 4)
-        rgb = np.ascontiguousarray(rgba[:, :, :3])
+        frame = split_frame(slot)
+        rgb = _rgb(frame.full, slot.width, slot.height)
         self.resting = self.nothing_moved(rgb)
         if self.resting:
             self.skip_times.append(self.last_frame_at)
             return
+        frame_hw = frame.source_size[::-1]
+        if frame_hw != self.frame_hw:           # a new source size: a new stream
+            self.frame_hw, self.state, self.roi = frame_hw, None, None
         started = time.perf_counter()
         try:
-            probs = self.segmenter.predict(rgb)
+            alpha, self.state, self.roi = followed(self.views(frame, rgb), self.segmenter, self.roi,
+                                                   self.state, self.settings)
         except Exception as exc:        # onnxruntime raises several unrelated types
             self.fail(f"inference failed: {exc}")
             return
         self.infer_ms = 0.8 * self.infer_ms + 0.2 * (time.perf_counter() - started) * 1000 \
             if self.infer_ms else (time.perf_counter() - started) * 1000
-        if probs.shape != rgb.shape[:2]:
-            probs = cv2.resize(probs, (slot.width, slot.height), interpolation=cv2.INTER_LINEAR)
-        alpha, self.state = refine_lowres(probs, rgb, self.state, self.settings)
         mask = quantize(alpha)
         message = pad_rows(mask).tobytes() + regions.pack(mask)
-        self.channel.masks.write(message, slot.width, slot.height, slot.frame_id)
+        self.channel.masks.write(message, mask.shape[1], mask.shape[0], slot.frame_id)
         self.mask_times.append(time.monotonic())
+        self.ask_crop(slot.frame_id)
+
+    def views(self, frame, rgb: np.ndarray) -> roi.ReadbackViews:
+        """The frame and the crop the filter read back (if any), for roi.look."""
+        held = None
+        if frame.crop_size[0] and self.segmenter.fit == "stretch":
+            (w, h), box = frame.crop_size, roi.pixel_box(frame.crop_rect, self.frame_hw)
+            held = box, _rgb(frame.crop, w, h)
+        return roi.ReadbackViews(self.frame_hw, rgb, held)
+
+    def ask_crop(self, frame_id: int) -> None:
+        """Tell the filter which rectangle to read back next (none: the whole frame only)."""
+        box = roi.plan(self.roi, self.frame_hw) if self.segmenter.fit == "stretch" else None
+        data = b"" if box is None else CROP.pack(*roi.unit_rect(box, self.frame_hw))
+        self.channel.crops.write(data, 0, 0, frame_id)
 
     def nothing_moved(self, rgb: np.ndarray) -> bool:
         """Whether this frame can keep the last mask (the picture has been still for

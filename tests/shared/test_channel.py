@@ -15,7 +15,11 @@ import cv2
 import numpy as np
 import pytest
 
-from vbg_core.shared.channel import FRAME_CAP, Channel, split_mask
+from vbg_core.shared.channel import CROP, FRAME_CAP, Channel, Slot, pack_frame, split_frame, split_mask
+from vbg_core.cli import media
+from vbg_core.engine import roi
+from vbg_core.engine.pipeline import Pipeline
+from vbg_core.shared.settings import Settings
 from vbg_core.worker import SETTLE_FRAMES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,7 +53,7 @@ def test_attach_checks_magic_version_and_the_obs_that_made_it(channel):
     with pytest.raises(ValueError, match="obs-vbg channel of OBS process 1$"):
         Channel.attach(channel.name, 1)         # a block another process made under that name
     channel.shm.buf[0:4] = b"NOPE"
-    with pytest.raises(ValueError, match="not a version-3 obs-vbg channel"):
+    with pytest.raises(ValueError, match="not a version-4 obs-vbg channel"):
         Channel.attach(channel.name, os.getpid())
 
 
@@ -137,8 +141,34 @@ def small_rgba(rgb, size=(115, 144)):
     return np.dstack([small, np.full(small.shape[:2], 255, np.uint8)])
 
 
+SOURCE = (820, 1024)        # the (w, h) of the source the 115x144 frames are read back from
+
+
+def send(channel, rgba, frame_id, crop=None, source=SOURCE):
+    """One frames-mailbox message, as the filter sends it: the frame read back at
+    115x144 and, if given, (its rectangle in the unit square, the crop read back)."""
+    if crop is None:
+        message = pack_frame(source, rgba.tobytes())
+    else:
+        rect, pixels = crop
+        message = pack_frame(source, rgba.tobytes(), pixels.shape[1::-1], rect, pixels.tobytes())
+    channel.frames.write(message, rgba.shape[1], rgba.shape[0], frame_id)
+
+
+def test_frame_messages_carry_the_crop_they_hold():
+    full, crop = bytes(range(8)) * 2, bytes(range(16)) * 2
+    message = pack_frame((1280, 720), full, (4, 2), (0.25, 0.0, 0.75, 1.0), crop)
+    frame = split_frame(Slot(1, 0.0, 2, 2, message))
+    assert (frame.source_size, frame.full, frame.crop_size, frame.crop_rect, frame.crop) == \
+        ((1280, 720), full, (4, 2), (0.25, 0.0, 0.75, 1.0), crop)
+    frame = split_frame(Slot(1, 0.0, 2, 2, pack_frame((1280, 720), full)))
+    assert (frame.full, frame.crop_size, frame.crop) == (full, (0, 0), b"")
+
+
 def test_worker_round_trip_on_a_real_photo(channel, portrait):
-    """Frames with ids in, masks with the same ids out; the mask covers the person."""
+    """Frames with ids in, masks with the same ids out; the mask covers the person
+    (who fills most of this portrait: no crop is asked for, roi.MAX_SHARE). The mask
+    is the model's 256x144, stretched over the 115x144 frame, as `vbg`'s is."""
     rgb, truth = portrait
     rgba = small_rgba(rgb)
     Channel.put_json(channel.settings, WORKER_SETTINGS, 1)
@@ -150,23 +180,78 @@ def test_worker_round_trip_on_a_real_photo(channel, portrait):
         for frame_id in range(1, 31):
             channel.beat_obs()
             sent = time.monotonic()
-            channel.frames.write(rgba.tobytes(), 115, 144, frame_id)
+            send(channel, rgba, frame_id, source=rgb.shape[1::-1])
             slot = next_mask(channel, frame_id - 1)
             assert slot is not None, f"no mask for frame {frame_id} within 10 s"
             latencies.append(time.monotonic() - sent)
-            assert slot.frame_id == frame_id and (slot.width, slot.height) == (115, 144)
+            assert slot.frame_id == frame_id and (slot.width, slot.height) == (256, 144)
         stats = wait_json(channel.stats, lambda stats: stats["mask_rate"] > 0)
     finally:
         worker.terminate()
         worker.wait(timeout=10)
+    assert channel.crops.read() is not None and not channel.crops.read().data, "no crop asked for"
     mask_bytes, regions = split_mask(slot)
     assert regions, "the mask carries its regions"
-    mask = np.frombuffer(mask_bytes, np.uint8).reshape(144, -1)[:, :115] > 127
-    truth_small = cv2.resize(truth.astype(np.uint8), (115, 144), interpolation=cv2.INTER_NEAREST) > 0
+    mask = np.frombuffer(mask_bytes, np.uint8).reshape(144, 256) > 127
+    truth_small = cv2.resize(truth.astype(np.uint8), (256, 144), interpolation=cv2.INTER_NEAREST) > 0
     iou = (mask & truth_small).sum() / (mask | truth_small).sum()
     print(f"\nworker round trip: median {1000 * np.median(latencies):.1f} ms, IoU {iou:.3f}, {stats}")
     assert iou > 0.85
     assert stats["provider"] == "cpu" and not stats["error"]
+
+
+def crop_asked(channel, rgb):
+    """What the filter does with the worker's newest request: the rectangle (unit
+    square) and the frame's pixels there at the model's size (256x144), or None."""
+    slot = channel.crops.read()
+    if slot is None or not slot.data:
+        return None
+    rect = CROP.unpack(slot.data)
+    h, w = rgb.shape[:2]
+    x0, y0, x1, y1 = (round(v * s) for v, s in zip(rect, (w, h, w, h)))
+    pixels = cv2.resize(rgb[y0:y1, x0:x1], (256, 144), interpolation=cv2.INTER_AREA)
+    return rect, np.dstack([pixels, np.full(pixels.shape[:2], 255, np.uint8)])
+
+
+def test_worker_follows_the_person_through_the_crops_it_asks_for(channel):
+    """The test plays the filter on a full-body clip's frame: after the first mask the
+    worker asks for a crop around the person, gets it, and its masks then cover the
+    frame at twice the model's resolution (engine/pipeline.py GRID_SCALE) and agree
+    with what `vbg` (Pipeline, the same frames) makes."""
+    reader = media.VideoReader(str(ROOT / "samples" / "sam2_juggle.mp4"))
+    rgb = next(iter(reader))
+    reader.close()
+    rgba, source = small_rgba(rgb, (256, 144)), rgb.shape[1::-1]
+    Channel.put_json(channel.settings, WORKER_SETTINGS, 1)
+    channel.beat_obs()
+    worker = start_worker(channel)
+    try:
+        wait_json(channel.stats, lambda stats: stats["state"] == "running")
+        sizes, rects = [], []
+        for frame_id in range(1, 11):
+            channel.beat_obs()
+            crop = crop_asked(channel, rgb)
+            rects.append(crop and crop[0])
+            send(channel, rgba, frame_id, crop, source)
+            slot = next_mask(channel, frame_id - 1)
+            assert slot is not None and slot.frame_id == frame_id, f"no mask for frame {frame_id} within 10 s"
+            sizes.append((slot.width, slot.height))
+    finally:
+        worker.terminate()
+        worker.wait(timeout=10)
+    pipeline = Pipeline(Settings.from_obs(WORKER_SETTINGS))
+    for _ in range(10):
+        expected = pipeline.alpha(rgb) >= 128
+    assert rects[0] is None and all(rects[1:]), "a crop is asked for after the first mask"
+    assert sizes[0] == (256, 144) and set(sizes[1:]) == {(512, 288)}, sizes
+    x0, y0, x1, y1 = (round(v * s) for v, s in zip(rects[-1], source * 2))
+    assert expected[y0:y1, x0:x1].sum() >= 0.98 * expected.sum(), "the crop holds the person"
+    assert rects[-1] == pytest.approx(roi.unit_rect(roi.plan(pipeline.roi, rgb.shape[:2]), rgb.shape[:2]), abs=0.01)
+    mask = np.frombuffer(split_mask(slot)[0], np.uint8).reshape(288, 512) > 127
+    expected = cv2.resize(expected.astype(np.uint8), (512, 288), interpolation=cv2.INTER_NEAREST) > 0
+    iou = (mask & expected).sum() / (mask | expected).sum()
+    print(f"\nworker following: crop {rects[-1]}, IoU with vbg's mask {iou:.3f}")
+    assert iou > 0.9
 
 
 def test_worker_keeps_the_last_mask_while_the_picture_is_still(channel, portrait):
@@ -183,13 +268,13 @@ def test_worker_keeps_the_last_mask_while_the_picture_is_still(channel, portrait
         settle = SETTLE_FRAMES + 1
         for frame_id in range(1, settle + 1):
             channel.beat_obs()
-            channel.frames.write(still.tobytes(), 115, 144, frame_id)
+            send(channel, still, frame_id)
             slot = next_mask(channel, frame_id - 1)
             assert slot is not None and slot.frame_id == frame_id, f"frame {frame_id} was not segmented"
-        channel.frames.write(still.tobytes(), 115, 144, settle + 1)
+        send(channel, still, settle + 1)
         stats = wait_json(channel.stats, lambda stats: stats["still_rate"] > 0)
         assert channel.masks.read(settle) is None, "a still frame was segmented"
-        channel.frames.write(moved.tobytes(), 115, 144, settle + 2)
+        send(channel, moved, settle + 2)
         slot = next_mask(channel, settle)
         assert slot is not None and slot.frame_id == settle + 2, "a frame that moved was not segmented"
     finally:

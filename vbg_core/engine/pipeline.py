@@ -94,18 +94,13 @@ class Pipeline:
         return alpha_lo
 
     def _alpha_followed(self, frame: Pyramid, clock: Callable[[str], None]) -> np.ndarray:
-        """After a stream's first frame: the model on a crop around the person (roi.py),
-        at GRID_SCALE times the model's resolution (the full frame's alone at the model's)."""
-        frame_hw, model_hw = frame.image.shape[:2], self.segmenter.spec.input_hw
+        """After a stream's first frame: the model on a crop around the person (roi.py)."""
         clock("pre-process")
         if self.settings.edges:
-            aside(frame.gray, guide_level(frame_hw))
-        probs, looked_full = roi.look(frame, self.segmenter, self.roi, grid_size(frame_hw, model_hw))
+            aside(frame.gray, guide_level(frame.image.shape[:2]))
+        views = roi.PyramidViews(frame, self.segmenter.spec.input_hw)
+        alpha_lo, self.state, self.roi = followed(views, self.segmenter, self.roi, self.state, self.settings)
         clock("inference")
-        (gh, gw) = probs.shape
-        state = resized_state(self.state, (gh, gw))
-        alpha_lo, self.state = refine_lowres(probs, frame.shrink(gw, gh), state, self.settings)
-        self.roi = roi.follow(alpha_lo, self.roi, frame_hw, model_hw, looked_full)
         return alpha_lo
 
     def _alpha_still(self, frame: Pyramid, clock: Callable[[str], None]) -> np.ndarray:
@@ -139,13 +134,27 @@ def model_view(frame: Pyramid, segmenter: Segmenter) -> Optional[np.ndarray]:
 GRID_SCALE = 2
 
 
+def followed(views, segmenter: Segmenter, roi_state: Optional[roi.RoiState],
+             state: Optional[RefineState], settings: Settings):
+    """One frame, following the person: the model on the crop `views` hold (roi.look),
+    at GRID_SCALE times the model's resolution (the full frame's alone at the model's),
+    then temporal smoothing and the soft threshold. What `vbg` runs after a stream's
+    first frame and the OBS worker on every frame.
+    -> (alpha 0..1 float32, refine state, roi state)."""
+    frame_hw, model_hw = views.frame_hw, segmenter.spec.input_hw
+    probs, looked_full = roi.look(views, segmenter, roi_state, grid_size(frame_hw, model_hw))
+    (gh, gw) = probs.shape
+    alpha_lo, state = refine_lowres(probs, views.guide(gw, gh), resized_state(state, (gh, gw)), settings)
+    return alpha_lo, state, roi.follow(alpha_lo, roi_state, frame_hw, model_hw, looked_full)
+
+
 def grid_size(frame_hw, model_hw):
     return (min(frame_hw[0], model_hw[0] * GRID_SCALE), min(frame_hw[1], model_hw[1] * GRID_SCALE))
 
 
-def resized_state(state: RefineState, hw) -> RefineState:
+def resized_state(state: Optional[RefineState], hw) -> Optional[RefineState]:
     """The temporal state at another resolution (the first frame's is the model's)."""
-    if state.probs_f32.shape == tuple(hw):
+    if state is None or state.probs_f32.shape == tuple(hw):
         return state
     size = (hw[1], hw[0])
     return RefineState(cv2.resize(state.probs_f32, size, interpolation=cv2.INTER_LINEAR),

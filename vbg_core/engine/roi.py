@@ -10,6 +10,9 @@ would cover most of the frame, the full frame is used instead.
 
 State is explicit: `box, state = plan(...)`, `state = follow(alpha, state, ...)`,
 starting from `None` (the first frame of a stream is always a full-frame look).
+`look` decides crop / full / lost for both `vbg` (the crop cut from the frame) and the
+OBS worker (the crop the filter read back where the worker asked, see
+shared/channel.py): one piece of code, two sources of pixels ("views").
 """
 
 from dataclasses import dataclass
@@ -135,35 +138,85 @@ def _area_jumped(crop_probs: np.ndarray, box: Box, frame_hw, previous_area: floa
     return max(area / previous_area, previous_area / area) > AREA_JUMP
 
 
-def look(frame, segmenter, state: Optional[RoiState], grid_hw) -> Tuple[np.ndarray, bool]:
+class PyramidViews:
+    """The model-sized views `look` reads, cut from the frame itself (`vbg`): the
+    whole frame shrunk, and the crop `plan` asks for, from the frame's halvings."""
+
+    def __init__(self, frame, model_hw):
+        self.frame, self.model_hw = frame, model_hw
+        self.frame_hw = frame.image.shape[:2]
+
+    def full(self) -> np.ndarray:
+        return self.frame.shrink(self.model_hw[1], self.model_hw[0])
+
+    def crop(self, state: Optional[RoiState]):
+        """-> (box, its pixels at the model's size), or None (look at the full frame)."""
+        box = plan(state, self.frame_hw)
+        return None if box is None else (box, _crop_view(self.frame, box, self.model_hw))
+
+    def guide(self, width: int, height: int) -> np.ndarray:
+        return self.frame.shrink(width, height)
+
+
+class ReadbackViews:
+    """The same views read back by another process (the OBS filter, through the
+    channel): the whole frame at about the model's size and, when the filter had been
+    asked for one, a crop at the model's size with the box it covers (which lags the
+    box asked for). `frame_hw`: the real frame's size, which boxes are in."""
+
+    def __init__(self, frame_hw, full_rgb: np.ndarray, crop=None):
+        self.frame_hw, self.full_rgb, self.held = tuple(frame_hw), full_rgb, crop
+
+    def full(self) -> np.ndarray:
+        return self.full_rgb
+
+    def crop(self, state: Optional[RoiState]):
+        return self.held if plan(state, self.frame_hw) is not None else None
+
+    def guide(self, width: int, height: int) -> np.ndarray:
+        if self.full_rgb.shape[:2] == (height, width):
+            return self.full_rgb
+        return cv2.resize(self.full_rgb, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+def look(views, segmenter, state: Optional[RoiState], grid_hw) -> Tuple[np.ndarray, bool]:
     """One frame's probabilities covering the whole frame: at grid_hw (h, w) from the
-    crop `plan` gives, with the full frame's outside the box when it is time to look
-    there; or the full frame's alone at the model's resolution (no plan, or the crop
-    lost: then the mask is the one a fresh stream would give). `frame`: a Pyramid.
+    crop `views` hold for this state, with the full frame's outside the box when it
+    is time to look there; or the full frame's alone at the model's resolution (no
+    crop, or the crop lost: then the mask is the one a fresh stream would give).
+    `views`: PyramidViews (`vbg`) or ReadbackViews (the OBS worker).
     -> (probs_f32, looked at the full frame)."""
-    frame_hw = frame.image.shape[:2]
-    box = plan(state, frame_hw)
-    if box is None:
-        return segmenter.predict(frame.shrink(*_model_wh(segmenter))), True
-    crop_probs = segmenter.predict(_crop_view(frame, box, segmenter))
+    frame_hw = views.frame_hw
+    held = views.crop(state)
+    if held is None:
+        return segmenter.predict(views.full()), True
+    box, pixels = held
+    crop_probs = segmenter.predict(pixels)
     full, lost = needs_full(state, crop_probs, box, frame_hw)
     if lost:
-        return look(frame, segmenter, None, grid_hw)
-    probs = _resized(segmenter.predict(frame.shrink(*_model_wh(segmenter))), grid_hw) if full \
+        return look(views, segmenter, None, grid_hw)
+    probs = _resized(segmenter.predict(views.full()), grid_hw) if full \
         else np.zeros(grid_hw, np.float32)
     gy0, gx0, gy1, gx1 = _pixels(_scaled(box, frame_hw, grid_hw), grid_hw)
     probs[gy0:gy1, gx0:gx1] = _resized(crop_probs, (gy1 - gy0, gx1 - gx0))
     return probs, full
 
 
-def _model_wh(segmenter) -> Tuple[int, int]:
-    mh, mw = segmenter.spec.input_hw
-    return mw, mh
+def unit_rect(box: Box, frame_hw) -> Tuple[float, float, float, float]:
+    """A box in frame pixels -> (x0, y0, x1, y1) in the frame's unit square."""
+    (fh, fw), (y0, x0, y1, x1) = frame_hw, box
+    return x0 / fw, y0 / fh, x1 / fw, y1 / fh
 
 
-def _crop_view(frame, box: Box, segmenter) -> np.ndarray:
+def pixel_box(rect, frame_hw) -> Box:
+    """(x0, y0, x1, y1) in the frame's unit square -> the box in frame pixels."""
+    (fh, fw), (x0, y0, x1, y1) = frame_hw, rect
+    return _pixels((y0 * fh, x0 * fw, y1 * fh, x1 * fw), frame_hw)
+
+
+def _crop_view(frame, box: Box, model_hw) -> np.ndarray:
     """The box's pixels, from the frame's coarsest halving still at least the model's size."""
-    mw, mh = _model_wh(segmenter)
+    mh, mw = model_hw
     y0, x0, y1, x1 = box
     k = 0
     while ((y1 - y0) >> (k + 1)) >= mh and ((x1 - x0) >> (k + 1)) >= mw:

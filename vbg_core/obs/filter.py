@@ -9,17 +9,17 @@ frame through; the status line says why.
 import os
 import queue
 import threading
-from collections import deque
 from dataclasses import dataclass
 from typing import Optional
 
-from ..shared.channel import Channel, split_mask
+from ..shared.channel import CROP, Channel, pack_frame, split_mask
 from ..shared.errors import SettingsError
 from ..shared.maths import fit_uv
 from ..shared.models import get_model
 from ..shared.settings import Settings
 from . import libobs as L
 from .background_video import BackgroundVideo, open_video
+from .frame_stats import FrameStats
 from .status import Facts, line
 from .gpu import Gpu, ImageFile, readback_size
 from .panel import read_settings
@@ -54,29 +54,6 @@ def _fallback(values: dict) -> Settings:
     return Settings.from_obs(valid).with_(mode="blur")
 
 
-class FrameStats:
-    """What the drawn frames were like (mask age, regions used), over the last 600.
-    Written by the graphics thread, summarised by the supervisor's and UI threads."""
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.ages = deque(maxlen=600)
-        self.by_regions = deque(maxlen=600)
-
-    def add(self, age: int, by_regions: bool) -> None:
-        with self.lock:
-            self.ages.append(age)
-            self.by_regions.append(by_regions)
-
-    def summary(self) -> str:
-        with self.lock:
-            ages, by_regions = sorted(self.ages), sum(self.by_regions)
-        if not ages:
-            return "no masks drawn yet"
-        return (f"mask age median {ages[len(ages) // 2]} frames, p90 {ages[int(len(ages) * 0.9)]} "
-                f"over the last {len(ages)} frames, drawn by regions in {100 * by_regions / len(ages):.0f} %")
-
-
 class VbgFilter:
     """Threads and what each owns:
     - OBS's UI thread (create, update, properties, destroy): `view` (an immutable
@@ -105,6 +82,9 @@ class VbgFilter:
         self.mask_id = -1
         self.mask_stamp = 0.0
         self.mask_size = (0, 0)
+        self.crop_id = -1
+        self.crop_rect = None           # the rectangle the worker asks to read back (unit square)
+        self.model_area = 0
         self.frame_stats = FrameStats()
         self.update_lock = threading.Lock()
         self.update(data)
@@ -171,14 +151,33 @@ class VbgFilter:
         self.gpu.begin_frame()
         frame = self.gpu.render_input(self.source, size)
         self.frame_id += 1
-        lo = readback_size(size, get_model(view.settings.model).input_hw)
+        model_hw = get_model(view.settings.model).input_hw
+        self.model_area = model_hw[0] * model_hw[1]
+        lo = readback_size(size, model_hw)
         small = self.gpu.downsample("small", frame, size, lo)
-        self.gpu.stage(small, lo, self.frame_id)
+        self.gpu.stage("full", small, lo, (self.frame_id, size))
+        self._stage_crop(frame, size, model_hw)
         if not self._take_mask():
             self.gpu.draw_plain(frame, size)
             return True
         self._composite(view, frame, size, small, lo)
         return True
+
+    def _stage_crop(self, frame, size, model_hw) -> None:
+        """The rectangle the worker asked for last, read back at the model's size
+        (channel.py: following the person)."""
+        slot = self.channel.crops.read(self.crop_id)
+        if slot is not None:
+            self.crop_id = slot.frame_id
+            self.crop_rect = CROP.unpack(slot.data) if slot.data else None
+        rect = self.crop_rect
+        self.frame_stats.crop(rect)
+        if rect is None:
+            return
+        region = (rect[0] * size[0], rect[1] * size[1], rect[2] * size[0], rect[3] * size[1])
+        crop_size = (model_hw[1], model_hw[0])
+        crop = self.gpu.downsample_region("crop", frame, size, region, crop_size)
+        self.gpu.stage("crop", crop, crop_size, (self.frame_id, rect))
 
     def collect_frame(self) -> None:
         """Graphics thread (video_tick, before this frame's render): read back the
@@ -210,8 +209,13 @@ class VbgFilter:
                 self.log(self.gpu_failed, L.LOG_ERROR)
         return self.gpu is not None
 
-    def _send_frame(self, data: bytes, width: int, height: int, frame_id: int) -> None:
-        self.channel.frames.write(data, width, height, frame_id)
+    def _send_frame(self, full, crop) -> None:
+        data, width, height, (frame_id, source_size) = full
+        if crop is None:
+            message = pack_frame(source_size, data)
+        else:
+            message = pack_frame(source_size, data, crop[1:3], crop[3][1], crop[0])
+        self.channel.frames.write(message, width, height, frame_id)
 
     def _take_mask(self) -> bool:
         """Upload the newest mask if there is one; -> whether a mask from the current
@@ -233,9 +237,10 @@ class VbgFilter:
     def _composite(self, view: View, frame, size, small, lo) -> None:
         gpu = self.gpu
         gpu.use_mask(self.mask_size)
-        guided = view.settings.edges and self.mask_size == lo
-        if guided:
-            gpu.guided(small, lo)
+        guided = view.settings.edges
+        if guided:      # the guide at the mask's size (twice the readback's while following)
+            guide = small if self.mask_size == lo else gpu.downsample("guide", frame, size, self.mask_size)
+            gpu.guided(guide, self.mask_size)
         params, mode = {"image": frame}, view.mode
         backdrop = self._backdrop(view) if mode in ("image", "video") else None
         mode = "image" if backdrop else "blur" if mode == "video" else mode   # no video frame yet: blur
@@ -246,7 +251,9 @@ class VbgFilter:
             params["bg"], params["bg_xform"] = texture, fit_uv(size, backdrop_size, fit)
         elif mode == "color":
             params["color"] = tuple(c / 255.0 for c in view.settings.color) + (1.0,)
-        self.frame_stats.add(self.frame_id - self.mask_id, gpu.composite(mode, guided, size, params, frame))
+        by_regions = gpu.composite(mode, guided, size, params, frame)
+        fine = self.mask_size[0] * self.mask_size[1] > self.model_area
+        self.frame_stats.add(self.frame_id - self.mask_id, by_regions, fine)
 
     def _backdrop(self, view: View):
         """The background picture of image or video mode -> (texture, (w, h), fit), or

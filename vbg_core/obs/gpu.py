@@ -1,10 +1,11 @@
 """GPU work of one filter instance. Every method runs inside OBS's graphics context
 (video_render, or between obs_enter_graphics/obs_leave_graphics).
 
-Resources are made once and reused: texrenders by name, two stage surfaces for a
-one-frame-late readback, one dynamic GS_R8 mask texture. Full-resolution pixels
-never reach Python: per frame Python reads back one mask-sized frame (RGBA) and
-uploads one mask-sized R8 alpha.
+Resources are made once and reused: texrenders by name, two stage surfaces per
+readback (one-frame-late), one dynamic GS_R8 mask texture. Full-resolution pixels
+never reach Python: per frame Python reads back the frame at the model's size (RGBA),
+and while the worker follows a person the crop it asked for at the model's size too,
+and uploads one R8 alpha (up to twice the model's size).
 """
 
 import ctypes
@@ -51,10 +52,7 @@ class Gpu:
         self.base = effect.base(lib)        # every name looked up and checked now
         self.effect = effect.load(lib)
         self.targets = {}
-        self.stages = [None, None]
-        self.staged = [None, None]          # (frame_id, w, h) waiting in each stage
-        self.stage_size = None
-        self.current = 0
+        self.readbacks = {"full": Readback(lib), "crop": Readback(lib)}
         self.mask_tex = None
         self.mask_size = None               # (padded width, height) of mask_tex
         self.mask_width = 0                 # real mask width
@@ -67,14 +65,16 @@ class Gpu:
             self.targets[name] = self.lib.gs_texrender_create(fmt, L.GS_ZS_NONE)
         return self.targets[name]
 
-    def into(self, name: str, fmt: int, size: Tuple[int, int], draw: Callable[[], None]):
-        """Render `draw()` into the reused texrender `name` of `size`; -> its texture."""
+    def into(self, name: str, fmt: int, size: Tuple[int, int], draw: Callable[[], None], view=None):
+        """Render `draw()` into the reused texrender `name` of `size`, seeing the
+        rectangle `view` (x0, y0, x1, y1; default the target's own); -> its texture."""
         lib, (w, h) = self.lib, size
+        x0, y0, x1, y1 = view or (0.0, 0.0, float(w), float(h))
         target = self._texrender(name, fmt)
         lib.gs_texrender_reset(target)
         lib.gs_texrender_begin(target, w, h)
         lib.gs_clear(L.GS_CLEAR_COLOR, byref(L.Vec4(0, 0, 0, 0)), 0.0, 0)
-        lib.gs_ortho(0.0, float(w), 0.0, float(h), -100.0, 100.0)
+        lib.gs_ortho(float(x0), float(x1), float(y0), float(y1), -100.0, 100.0)
         lib.gs_blend_state_push()
         lib.gs_blend_function(L.GS_BLEND_ONE, L.GS_BLEND_ZERO)
         try:
@@ -130,34 +130,33 @@ class Gpu:
             "image": frame, "src_texel": (1.0 / frame_size[0], 1.0 / frame_size[1]),
             "footprint": footprint, "taps": taps})
 
-    def stage(self, small, size: Tuple[int, int], frame_id: int) -> None:
-        """Queue this frame's small texture for readback (render); `collect` maps it
-        at the next tick, when the GPU has long finished it (no stall)."""
-        if self.stage_size != size:
-            self._free_stages()
-            self.stages = [self.lib.gs_stagesurface_create(size[0], size[1], L.GS_RGBA) for _ in range(2)]
-            self.stage_size = size
-        self.lib.gs_stage_texture(self.stages[self.current], small)
-        self.staged[self.current] = (frame_id,) + size
-        self.current ^= 1
+    def downsample_region(self, name: str, frame, frame_size, region, size):
+        """Area average of the rectangle `region` (x0, y0, x1, y1 in frame pixels) of
+        `frame` into `size`, stretched: the whole frame is drawn with an orthographic
+        view of only that rectangle."""
+        x0, y0, x1, y1 = region
+        footprint = ((x1 - x0) / size[0], (y1 - y0) / size[1])
+        taps = max(1, min(MAX_TAPS, math.ceil(max(footprint) / 2 - 1e-6)))
+        params = {"image": frame, "src_texel": (1.0 / frame_size[0], 1.0 / frame_size[1]),
+                  "footprint": footprint, "taps": taps}
+        return self.into(name, L.GS_RGBA, size, lambda: self.technique("Downsample", frame_size, params),
+                         view=region)
 
-    def collect(self, sink: Callable[[bytes, int, int, int], None]) -> None:
+    def stage(self, which: str, texture, size: Tuple[int, int], tag) -> None:
+        """Queue a small texture for readback ("full" or "crop", with a tag saying
+        what it is); `collect` maps it at the next tick, when the GPU has long
+        finished it (no stall)."""
+        self.readbacks[which].stage(texture, size, tag)
+
+    def collect(self, sink: Callable) -> None:
         """Map the frame staged last (inside the graphics context) and hand its RGBA
-        rows to `sink(data, w, h, frame_id)`."""
-        lib, index = self.lib, self.current ^ 1
-        if self.staged[index] is None:
+        rows to `sink((data, w, h, tag), crop)`; crop: the same of the crop staged
+        with it (its tag's first item is the frame's), or None."""
+        full = self.readbacks["full"].collect()
+        if full is None:
             return
-        (frame_id, w, h), self.staged[index] = self.staged[index], None
-        data, linesize = c_void_p(), c_uint32()
-        if not lib.gs_stagesurface_map(self.stages[index], byref(data), byref(linesize)):
-            return
-        try:
-            raw = ctypes.string_at(data.value, linesize.value * h)
-        finally:
-            lib.gs_stagesurface_unmap(self.stages[index])
-        if linesize.value != w * 4:
-            raw = b"".join(raw[y * linesize.value:y * linesize.value + w * 4] for y in range(h))
-        sink(raw, w, h, frame_id)
+        crop = self.readbacks["crop"].collect()
+        sink(full, crop if crop is not None and crop[3][0] == full[3][0] else None)
 
     def upload_mask(self, data: bytes, width: int, height: int, regions: bytes = b"") -> None:
         """One R8 mask (rows padded to a multiple of 4 bytes) into the reused texture,
@@ -227,14 +226,9 @@ class Gpu:
         return texture
 
     # ---- teardown ----
-    def _free_stages(self) -> None:
-        for stage in self.stages:
-            if stage:
-                self.lib.gs_stagesurface_destroy(stage)
-        self.stages, self.staged, self.stage_size = [None, None], [None, None], None
-
     def free(self) -> None:
-        self._free_stages()
+        for readback in self.readbacks.values():
+            readback.free()
         for target in self.targets.values():
             self.lib.gs_texrender_destroy(target)
         self.targets = {}
@@ -245,6 +239,47 @@ class Gpu:
             self.regions.free()
             self.regions = None
         self.effect.free()
+
+
+class Readback:
+    """Two stage surfaces of one size, used in turn: a texture staged at one frame's
+    render is mapped at the next tick."""
+
+    def __init__(self, lib):
+        self.lib = lib
+        self.stages, self.staged, self.size, self.current = [None, None], [None, None], None, 0
+
+    def stage(self, texture, size: Tuple[int, int], tag) -> None:
+        if self.size != size:
+            self.free()
+            self.stages = [self.lib.gs_stagesurface_create(size[0], size[1], L.GS_RGBA) for _ in range(2)]
+            self.size = size
+        self.lib.gs_stage_texture(self.stages[self.current], texture)
+        self.staged[self.current] = (tag,) + tuple(size)
+        self.current ^= 1
+
+    def collect(self):
+        """-> (RGBA rows, w, h, tag) of the texture staged last, or None."""
+        lib, index = self.lib, self.current ^ 1
+        if self.staged[index] is None:
+            return None
+        (tag, w, h), self.staged[index] = self.staged[index], None
+        data, linesize = c_void_p(), c_uint32()
+        if not lib.gs_stagesurface_map(self.stages[index], byref(data), byref(linesize)):
+            return None
+        try:
+            raw = ctypes.string_at(data.value, linesize.value * h)
+        finally:
+            lib.gs_stagesurface_unmap(self.stages[index])
+        if linesize.value != w * 4:
+            raw = b"".join(raw[y * linesize.value:y * linesize.value + w * 4] for y in range(h))
+        return raw, w, h, tag
+
+    def free(self) -> None:
+        for stage in self.stages:
+            if stage:
+                self.lib.gs_stagesurface_destroy(stage)
+        self.stages, self.staged, self.size = [None, None], [None, None], None
 
 
 def gaussian_params(sigma: float) -> dict:

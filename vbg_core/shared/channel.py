@@ -12,11 +12,25 @@ blocks the worker should serve (the others' headers' beats are unused). Layout
     header   64 B   magic "VBGC", version, obs pid, worker pid,
                     obs heartbeat, worker heartbeat (time.monotonic(), f64)
     settings mailbox   OBS -> worker   JSON of the filter's settings
-    frames   mailbox   OBS -> worker   RGBA uint8, small (model-sized) frames
+    frames   mailbox   OBS -> worker   FRAME_HEAD (the source's size, the crop's size
+                                    and rectangle), then the whole frame, RGBA uint8
+                                    at about the model's size (the slot's width and
+                                    height), then the crop, RGBA at the model's size
+                                    (none when the crop's size is 0 x 0)
     stats    mailbox   worker -> OBS   JSON: provider, inference ms, mask rate, error
-    masks    mailbox   worker -> OBS   uint8 alpha (255 = person), frame's size, rows
-                                    padded to 4 bytes; then the mask's regions
-                                    (REGIONS below, made by vbg_core/engine/regions.py)
+    masks    mailbox   worker -> OBS   uint8 alpha (255 = person) covering the frame,
+                                    rows padded to 4 bytes, at most MASK_SIDE wide; then
+                                    the mask's regions (REGIONS below, made by
+                                    vbg_core/engine/regions.py)
+    crops    mailbox   worker -> OBS   the rectangle to read back next (CROP: x0, y0,
+                                    x1, y1 in the frame's unit square), or no data: none
+
+Following the person (vbg_core/engine/roi.py): the worker asks for a crop around the
+person; the filter keeps reading back the whole frame at the model's size (the full
+looks every roi.FULL_EVERY frames and at once when the crop is lost, motion
+detection and the temporal filter's guide read it, as `vbg` does) and, while a crop is
+asked for, that rectangle too, stretched to the model's size. The crop arrives a frame
+or two after it was asked for: each frame says which rectangle it holds.
 
 A mailbox is `SLOTS` slots plus the index of the newest one. Each slot is a 64-byte
 slot header (sequence, frame id, timestamp, width, height, byte count) then its data.
@@ -37,11 +51,14 @@ from multiprocessing import shared_memory
 from typing import Optional, Tuple
 
 MAGIC = b"VBGC"
-VERSION = 3                         # 2: masks carry their regions; 3: one worker, a hub lists the sources
+VERSION = 4     # 2: masks carry their regions; 3: one worker, a hub lists the sources; 4: crops
 ALIGN = 64
 SLOTS = 3
-MAX_SIDE = 256                      # the long side of frames and masks
-FRAME_CAP = MAX_SIDE * MAX_SIDE * 4
+MAX_SIDE = 256                      # the long side of frames and crops
+MASK_SIDE = 2 * MAX_SIDE            # the long side of masks (engine/pipeline.py GRID_SCALE)
+FRAME_HEAD = struct.Struct("<IIIIdddd")     # source w, h; crop w, h; crop x0, y0, x1, y1
+FRAME_CAP = ALIGN + 2 * MAX_SIDE * MAX_SIDE * 4
+CROP = struct.Struct("<dddd")
 JSON_CAP = 4096
 
 # The regions after a mask: where its full-resolution alpha is certainly 0
@@ -55,7 +72,7 @@ REGION_HEADER = struct.Struct("<III")
 REGION_VERTICES = 6                 # per rectangle
 REGION_VERTEX_BYTES = 16 + 8        # position + uv
 MAX_RECTS = 512
-MASK_CAP = MAX_SIDE * MAX_SIDE + REGION_HEADER.size + MAX_RECTS * REGION_VERTICES * REGION_VERTEX_BYTES
+MASK_CAP = MASK_SIDE * MASK_SIDE + REGION_HEADER.size + MAX_RECTS * REGION_VERTICES * REGION_VERTEX_BYTES
 
 _HEADER = struct.Struct("<4sIIIdd")          # magic, version, obs pid, worker pid, beats
 _SLOT = struct.Struct("<QQdIII")             # seq, frame id, stamp, w, h, nbytes
@@ -67,6 +84,27 @@ def split_mask(slot: "Slot") -> Tuple[bytes, bytes]:
     """A masks-mailbox message -> (the mask, rows padded to 4 bytes; its regions)."""
     size = (slot.width + 3) // 4 * 4 * slot.height
     return slot.data[:size], slot.data[size:]
+
+
+@dataclass(frozen=True)
+class Frame:
+    """A frames-mailbox message, taken apart."""
+    source_size: Tuple[int, int]    # (w, h) of the filter's input
+    full: bytes                     # RGBA rows of the whole frame (the slot's w x h)
+    crop_size: Tuple[int, int]      # (w, h), (0, 0) = no crop
+    crop_rect: Tuple[float, float, float, float]    # x0, y0, x1, y1 in the unit square
+    crop: bytes
+
+
+def pack_frame(source_size, full: bytes, crop_size=(0, 0), crop_rect=(0.0,) * 4, crop: bytes = b"") -> bytes:
+    head = FRAME_HEAD.pack(*source_size, *crop_size, *crop_rect)
+    return head + bytes(ALIGN - len(head)) + full + crop
+
+
+def split_frame(slot: "Slot") -> Frame:
+    values = FRAME_HEAD.unpack_from(slot.data)
+    end = ALIGN + slot.width * slot.height * 4
+    return Frame(values[:2], slot.data[ALIGN:end], values[2:4], values[4:], slot.data[end:])
 
 
 def _align(n: int) -> int:
@@ -158,12 +196,12 @@ def _box_size(capacity: int) -> int:
     return ALIGN + SLOTS * (_align(_SLOT.size) + _align(capacity))
 
 
-CAPACITIES = (JSON_CAP, FRAME_CAP, JSON_CAP, MASK_CAP)   # settings, frames, stats, masks
+CAPACITIES = (JSON_CAP, FRAME_CAP, JSON_CAP, MASK_CAP, CROP.size)   # settings, frames, stats, masks, crops
 BLOCK_SIZE = ALIGN + sum(_box_size(cap) for cap in CAPACITIES)
 
 
 class Channel:
-    """The whole block: header fields plus the four mailboxes."""
+    """The whole block: header fields plus the five mailboxes."""
 
     def __init__(self, shm: shared_memory.SharedMemory, owner: bool):
         self.shm, self.owner, self.name = shm, owner, shm.name.lstrip("/")
@@ -171,7 +209,7 @@ class Channel:
         for capacity in CAPACITIES:
             boxes.append(Mailbox(shm.buf, offset, capacity))
             offset += boxes[-1].size
-        self.settings, self.frames, self.stats, self.masks = boxes
+        self.settings, self.frames, self.stats, self.masks, self.crops = boxes
 
     @classmethod
     def create(cls, name: str, obs_pid: int) -> "Channel":
@@ -244,7 +282,7 @@ class Channel:
         return None if slot is None else (slot.frame_id, json.loads(slot.data.decode()))
 
     def close(self) -> None:
-        self.settings = self.frames = self.stats = self.masks = None
+        self.settings = self.frames = self.stats = self.masks = self.crops = None
         try:
             self.shm.close()
         except BufferError:
