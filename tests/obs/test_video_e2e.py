@@ -96,19 +96,22 @@ def status_line(obs) -> str:
 def test_the_video_plays_behind_the_person(obs, clip, regions, photo):
     person, background, _ = regions
     wait_for(obs, plays_the_clip(clip, regions, photo), timeout=30)
-    asked = time.monotonic()
     first = obs.screenshot("Person")
-    time.sleep(max(0.0, asked + 1.0 - time.monotonic()))       # the second request 1 s after the first
-    second = obs.screenshot("Person")
-    (a, error_a), (b, error_b) = nearest_clip_frame(first, clip, background), nearest_clip_frame(second, clip, background)
+    a, error_a = nearest_clip_frame(first, clip, background)
+
+    # Clip frames 10 or more apart differ by MAD 2.85 or more here (these regions, every
+    # 4th pixel); the same frame twice by 0. A loaded machine plays slower: wait for 10
+    # frames' progress (a third of a second at full speed) with a deadline, not a fixed time.
+    def moved_on(rgba):
+        b, _ = nearest_clip_frame(rgba, clip, background)
+        apart = min((a - b) % len(clip), (b - a) % len(clip))
+        return apart >= 10, f"clip frame {b}, {apart} frames from {a}"
+    second, seconds = wait_for(obs, moved_on, timeout=15)
+    b, error_b = nearest_clip_frame(second, clip, background)
     moved, kept = mad(first[:, :, :3], second[:, :, :3], background), mad(first[:, :, :3], second[:, :, :3], person)
-    print(f"\nscreenshots 1 s apart: clip frames {a} and {b} (MAD {error_a:.1f}, {error_b:.1f}); "
+    print(f"\nscreenshots {seconds:.1f} s apart: clip frames {a} and {b} (MAD {error_a:.1f}, {error_b:.1f}); "
           f"background changed by MAD {moved:.1f}, the person by {kept:.2f}")
-    # 1 s is 30 clip frames; a loaded machine may play slower, so 10 (a third of a second)
-    # is enough. Clip frames 10 or more apart differ by MAD 2.85 or more here (these regions,
-    # every 4th pixel); the same frame twice by 0.
-    apart = min((a - b) % len(clip), (b - a) % len(clip))
-    assert apart >= 10 and moved > 2.0 and kept < 1.5, f"{apart} clip frames apart"
+    assert moved > 2.0 and kept < 1.5
     assert_no_errors(obs.log_text())
 
 
@@ -184,8 +187,13 @@ def test_a_cut_short_video_neither_crashes_nor_freezes_obs(obs, tmp_path):
     cut.write_bytes(CLIP.read_bytes()[: CLIP.stat().st_size // 3])
     set_filter(obs, video_path=str(cut), video_loop=True)
     frames = [obs.screenshot("Person") for _ in range(10)]         # each within the websocket's deadline
-    stats = obs.client.get_stats()
-    assert all(f.shape[:2] == (1024, 820) for f in frames) and stats.active_fps > 10
+    assert all(f.shape[:2] == (1024, 820) for f in frames)
+    # not frozen: OBS goes on rendering (30 frames, 1 s at full speed; a loaded machine
+    # gets a deadline, not a frame rate to beat)
+    start, deadline = obs.client.get_stats().render_total_frames, time.monotonic() + 15
+    while obs.client.get_stats().render_total_frames - start < 30 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert obs.client.get_stats().render_total_frames - start >= 30, "OBS stopped rendering"
     assert obs.process.poll() is None
 
 
