@@ -37,11 +37,13 @@ from multiprocessing import shared_memory
 from typing import Optional, Tuple
 
 MAGIC = b"VBGC"
-VERSION = 3                         # 2: masks carry their regions; 3: one worker, a hub lists the sources
+VERSION = 4                         # 2: masks carry their regions; 3: one worker, a hub lists the sources;
+                                    # 4: frames and masks up to 640x360 (RVM's input)
 ALIGN = 64
 SLOTS = 3
-MAX_SIDE = 256                      # the long side of frames and masks
-FRAME_CAP = MAX_SIDE * MAX_SIDE * 4
+MAX_SIDE = 640                      # the long side of frames and masks
+MAX_PIXELS = 640 * 360              # frames and masks are model-sized: the largest input is RVM's
+FRAME_CAP = MAX_PIXELS * 4
 JSON_CAP = 4096
 
 # The regions after a mask: where its full-resolution alpha is certainly 0
@@ -55,7 +57,7 @@ REGION_HEADER = struct.Struct("<III")
 REGION_VERTICES = 6                 # per rectangle
 REGION_VERTEX_BYTES = 16 + 8        # position + uv
 MAX_RECTS = 512
-MASK_CAP = MAX_SIDE * MAX_SIDE + REGION_HEADER.size + MAX_RECTS * REGION_VERTICES * REGION_VERTEX_BYTES
+MASK_CAP = MAX_PIXELS + 3 * MAX_SIDE + REGION_HEADER.size + MAX_RECTS * REGION_VERTICES * REGION_VERTEX_BYTES
 
 _HEADER = struct.Struct("<4sIIIdd")          # magic, version, obs pid, worker pid, beats
 _SLOT = struct.Struct("<QQdIII")             # seq, frame id, stamp, w, h, nbytes
