@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 import pytest
 
-from vbg_core.shared.channel import FRAME_CAP, Channel, split_mask
+from vbg_core.shared.channel import FRAME_CAP, VERSION, Channel, split_mask
 from vbg_core.worker import SETTLE_FRAMES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,7 +49,7 @@ def test_attach_checks_magic_version_and_the_obs_that_made_it(channel):
     with pytest.raises(ValueError, match="obs-vbg channel of OBS process 1$"):
         Channel.attach(channel.name, 1)         # a block another process made under that name
     channel.shm.buf[0:4] = b"NOPE"
-    with pytest.raises(ValueError, match="not a version-3 obs-vbg channel"):
+    with pytest.raises(ValueError, match=f"not a version-{VERSION} obs-vbg channel"):
         Channel.attach(channel.name, os.getpid())
 
 
