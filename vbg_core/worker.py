@@ -37,6 +37,7 @@ BUSY_POLL_S = 0.002            # poll period while frames are flowing
 IDLE_POLL_S = 0.02             # ... after IDLE_AFTER_S without a frame, or while the picture is still
 IDLE_AFTER_S = 0.5
 STATS_EVERY_S = 0.5
+FRAME_RATE_WINDOW_S = 3.0      # OBS's frame rate is judged over this long (a slow model reads few frames)
 # While the picture is still the last mask is kept and no inference runs: after this
 # many segmented frames without movement (motion.moved), by which time the temporal
 # smoothing has settled (each still frame moves it 40 % of the way: 1.6 % is left).
@@ -88,7 +89,7 @@ class SourceLoop:
         self.memory = None              # a recurrent model's state for this source only
         self.memory_size = None         # the frame size it was made at
         self.resets = 0                 # how often the recurrent state was started afresh
-        self.frame_ids = []             # (time, frame id) of the frames read in the last second
+        self.frame_ids = []             # (time, frame id) of the frames read in FRAME_RATE_WINDOW_S
         self.waiting_since = None       # when a poll last found no new frame after one was read
         self.error = ""
         self.settings_id = -1
@@ -203,7 +204,8 @@ class SourceLoop:
         self.stats_at = now
         self.mask_times = [t for t in self.mask_times if now - t <= 1.0]
         self.skip_times = [t for t in self.skip_times if now - t <= 1.0]
-        self.frame_ids = [(t, i) for t, i in self.frame_ids if now - t <= 1.0]
+        recent = [entry for entry in self.frame_ids if now - entry[0] <= FRAME_RATE_WINDOW_S]
+        self.frame_ids = recent if len(recent) >= 2 else self.frame_ids[-2:]   # a model slower than the window
         segmenter = self.segmenter
         notes = [segmenter.model_note, segmenter.fallback_note] if segmenter else []
         Channel.put_json(self.channel.stats, {
@@ -220,9 +222,11 @@ class SourceLoop:
         }, int(now * 1000))
 
     def frame_rate(self) -> float:
-        """Frames/s OBS drew over the last second (from the frame ids read: the worker
-        reads only the newest, so ids, not reads, are counted)."""
-        if len(self.frame_ids) < 2:
+        """Frames/s OBS draws, over the last FRAME_RATE_WINDOW_S (from the ids of the
+        frames read: the worker reads only the newest, so ids, not reads, are counted);
+        0 while no frame comes (the source is hidden)."""
+        waiting = self.waiting_since is not None and time.monotonic() - self.waiting_since > IDLE_AFTER_S
+        if waiting or len(self.frame_ids) < 2:
             return 0.0
         (t0, first), (t1, last) = self.frame_ids[0], self.frame_ids[-1]
         return round((last - first) / max(t1 - t0, 1e-3), 1)
