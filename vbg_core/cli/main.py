@@ -107,7 +107,9 @@ def cmd_camera(args) -> int:
     settings = _settings(args, **_background_settings(args))
     backdrop = _backdrop(settings)
     try:
-        return run_camera(Pipeline(settings), device=args.device, virtual=args.virtual_camera,
+        pipeline = Pipeline(settings)
+        _note_provider(pipeline)
+        return run_camera(pipeline, device=args.device, virtual=args.virtual_camera,
                           preview=args.preview, backdrop=backdrop)
     finally:
         if backdrop is not None:
