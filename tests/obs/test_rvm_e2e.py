@@ -106,8 +106,10 @@ def test_one_worker_one_session_serves_both_sources(obs):
 def test_the_panel_offers_the_tier_with_its_cost_in_plain_words(obs):
     model = panel(obs, "Person", "VBG")["quality"]["model"]
     assert model["items"] == [label for _, label in KEYS["model"].choices]
-    rvm = model["items"][-1]
-    assert rvm.startswith("Robust Video Matting") and "CPU" in rvm and "optional" in rvm
+    balanced, best = model["items"][-2:]
+    assert balanced.startswith("Robust Video Matting, balanced") and "x Landscape's CPU" in balanced
+    assert best.startswith("Robust Video Matting, best") and "cost" in best and "GPU" in best
+    assert "optional install" in balanced and "optional install" in best
 
 
 def test_switching_back_to_the_default_model_keeps_working(obs, photo):

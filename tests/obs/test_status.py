@@ -44,7 +44,7 @@ def test_the_settings_notice_follows_the_one_sentence():
 
 
 def test_a_model_that_cannot_keep_up_says_how_far_behind_and_what_to_do():
-    slow = dict(RUNNING, model="rvm", infer_ms=110.0, mask_rate=9.0, frame_rate=30.0)
+    slow = dict(RUNNING, model="RVM", infer_ms=110.0, mask_rate=9.0, frame_rate=30.0)
     assert decide(facts(stats=slow)) == (
         State.RUNNING, "RVM: 9 masks/s of 30 (inference on cpu, 110 ms per mask) — use a GPU (Inference on), "
                        "or the landscape model")
@@ -52,7 +52,7 @@ def test_a_model_that_cannot_keep_up_says_how_far_behind_and_what_to_do():
 
 @pytest.mark.parametrize("mask_rate, still_rate", [(25.0, 0.0), (0.0, 30.0), (10.0, 20.0)])
 def test_keeping_up_or_keeping_a_still_mask_is_not_behind(mask_rate, still_rate):
-    stats = dict(RUNNING, model="rvm", mask_rate=mask_rate, still_rate=still_rate, frame_rate=30.0)
+    stats = dict(RUNNING, model="RVM", mask_rate=mask_rate, still_rate=still_rate, frame_rate=30.0)
     assert "masks/s of" not in decide(facts(stats=stats))[1]
 
 

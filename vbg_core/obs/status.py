@@ -54,7 +54,7 @@ def decide(facts: Facts) -> Tuple[State, str]:
         if stats.get("still_rate") and not stats.get("mask_rate"):
             return State.IDLE, f"idle on {stats['provider']}: the picture is still, so the last mask is kept{note}"
         if behind(stats):
-            return State.RUNNING, (f"{stats['model'].upper()}: {stats['mask_rate']:.0f} masks/s of "
+            return State.RUNNING, (f"{stats['model']}: {stats['mask_rate']:.0f} masks/s of "
                                    f"{stats['frame_rate']:.0f} (inference on {stats['provider']}, "
                                    f"{stats['infer_ms']:.0f} ms per mask) — {SLOW_ADVICE}{note}")
         return State.RUNNING, (f"inference on {stats['provider']}, {stats['infer_ms']:.1f} ms per mask, "

