@@ -18,8 +18,7 @@ import pytest
 
 from realdata import rvm_missing
 from tests.obs.harness import ObsInstance, image_source, known_settings, media_source, vbg_filter
-from tests.obs.test_filter_e2e import GREEN, ask_helper, near_colour, photo_regions, wait_for
-from vbg_core.engine import images
+from tests.obs.test_filter_e2e import PHOTO, GREEN, ask_helper, near_colour, photo, photo_regions, wait_for  # noqa: F401
 from vbg_core.engine.pipeline import Pipeline
 from vbg_core.shared.settings import KEYS, Settings
 from vbg_core.worker import FRAME_RATE_WINDOW_S, STATS_EVERY_S
@@ -27,15 +26,9 @@ from vbg_core.worker import FRAME_RATE_WINDOW_S, STATS_EVERY_S
 pytestmark = pytest.mark.skipif(bool(rvm_missing()), reason=rvm_missing())
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
-PHOTO = ROOT / "samples" / "tfjs_portrait.jpg"
 VIDEO = ROOT / "samples" / "sam2_juggle.mp4"
 # RVM's first masks come after its session loads (a 15 MB model) on a shared machine
 FIRST_MASK_S = 90.0
-
-
-@pytest.fixture(scope="module")
-def photo():
-    return images.read_image(str(PHOTO))
 
 
 @pytest.fixture(scope="module")
