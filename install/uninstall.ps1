@@ -5,8 +5,8 @@
     Takes obs_vbg.py out of OBS's current scene collection (only while OBS is closed),
     or with -RestoreBackup puts back the scene collection file exactly as it was before
     the first install (changes made in OBS since then are lost); removes
-    obs_vbg_python.txt and the environment the installer created (VBG_VENV, default
-    .venv; -KeepVenv keeps it).
+    obs_vbg_python.txt, the optional RVM model (models\optional\) and the environment
+    the installer created (VBG_VENV, default .venv; -KeepVenv keeps it).
 #>
 [CmdletBinding()]
 param(
@@ -39,6 +39,12 @@ if (Test-Path $pythonFile) {
     } else {
         Say "left $pythonFile alone: it names an interpreter outside $Venv"
     }
+}
+
+$optional = Join-Path $Repo 'models\optional'   # the RVM model install.ps1 -WithRvm put there (GPL-3.0)
+if (Test-Path $optional) {
+    Remove-Item -Recurse -Force $optional
+    Say "removed $optional (the optional RVM model)"
 }
 
 if ($KeepVenv) {

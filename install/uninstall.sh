@@ -6,8 +6,9 @@
 # Takes obs_vbg.py out of OBS's current scene collection (only while OBS is closed),
 # or with --restore-backup puts back the scene collection file exactly as it was before
 # the first install (changes made in OBS since then are lost); removes
-# obs_vbg_python.txt and the environment the installer created (VBG_VENV, default
-# .venv; --keep-venv keeps it). System packages installed by --dev are left alone.
+# obs_vbg_python.txt, the optional RVM model (models/optional/) and the environment the
+# installer created (VBG_VENV, default .venv; --keep-venv keeps it). System packages
+# installed by --dev are left alone.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -21,7 +22,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --restore-backup) RESTORE="--restore-backup" ;;
         --keep-venv) KEEP_VENV=1 ;;
-        -h|--help) sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) printf 'unknown option: %s\n' "$1" >&2; exit 2 ;;
     esac
     shift
@@ -44,6 +45,9 @@ case "$(cat "$PYFILE" 2>/dev/null)" in
     "") ;;
     *) say "left $PYFILE alone: it names an interpreter outside $VENV" ;;
 esac
+
+OPTIONAL="$REPO/models/optional"   # the RVM model install.sh --with-rvm put there (GPL-3.0)
+if [ -d "$OPTIONAL" ]; then rm -rf "$OPTIONAL"; say "removed $OPTIONAL (the optional RVM model)"; fi
 
 if [ "$KEEP_VENV" = 1 ]; then
     say "kept $VENV (--keep-venv)"

@@ -16,3 +16,14 @@ def load_photo(name: str):
     rgb = images.read_image(str(DATA / f"{name}.jpg"))
     truth = images.read_image(str(DATA / f"{name}_mask.png"))[:, :, 0] > 127
     return rgb, truth
+
+
+def rvm_missing() -> str:
+    """Why the optional RVM model cannot be tested here ("" = it is installed). It is
+    GPL-3.0 and never in the repository: install.sh --with-rvm puts it in models/optional/,
+    and CI (.ci/run) installs it that way, so its tests run there."""
+    from vbg_core.shared.models import get_model
+    spec = get_model("rvm")
+    if spec.path.is_file():
+        return ""
+    return f"RVM is not installed ({spec.path} missing): {spec.install}"

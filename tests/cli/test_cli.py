@@ -165,3 +165,32 @@ def test_corrupt_model_is_one_line(tmp_path):
 def test_transparent_into_jpeg_is_refused(tmp_path):
     assert_one_line_error(vbg("render", DATA / "tfjs_portrait.jpg", "-o", tmp_path / "x.jpg",
                               "--background", "transparent"), "JPEG cannot hold transparency")
+
+
+def test_rvm_not_installed_masks_with_the_default_model_and_says_how_to_install(tmp_path):
+    """A models folder with only the shipped models (what a clone without --with-rvm has)."""
+    from vbg_core.shared.models import REGISTRY
+    models = tmp_path / "models"
+    models.mkdir()
+    for spec in REGISTRY.values():
+        if not spec.install:
+            (models / spec.file).symlink_to(spec.path)
+    result = vbg("mask", DATA / "tfjs_portrait.jpg", "--out", tmp_path / "out", "--model", "rvm",
+                 env={"VBG_MODELS_DIR": str(models)})
+    assert result.returncode == 0, result.stderr
+    assert "vbg: RVM is not installed, so the landscape model runs: run install/install.sh --with-rvm" \
+        in result.stderr
+    assert (tmp_path / "out" / "tfjs_portrait_mask.png").is_file()
+
+
+def test_rvm_renders_when_installed(tmp_path):
+    """(Its masks, its state per video and per source: tests/engine/test_rvm.py, test_worker_state.py.)"""
+    from realdata import rvm_missing
+    if rvm_missing():
+        pytest.skip(rvm_missing())
+    result = vbg("render", DATA / "tfjs_portrait.jpg", "-o", tmp_path / "green.png", "--background", "#00FF00",
+                 "--model", "rvm")
+    assert result.returncode == 0, result.stderr
+    assert "not installed" not in result.stderr and "inference on cpu" in result.stderr
+    rgb, out = images.read_image(str(DATA / "tfjs_portrait.jpg")), images.read_image(str(tmp_path / "green.png"))
+    assert out.shape == rgb.shape and np.abs(out.astype(int) - rgb).mean() > 5

@@ -6,7 +6,7 @@ and obspython). It watches the folder named by VBG_TEST_TRIGGER_DIR:
 - `panel` (JSON {"source": ..., "filter": ..., "mode": ...}): builds that filter's
   properties panel through libobs, applies the mode to run its modified callback,
   and writes what a user would see to `panel.json` (every property of every group,
-  and the filter type's defaults as OBS holds them; then deletes the trigger).
+  with a list's item labels, and the filter type's defaults as OBS holds them; then deletes the trigger).
 """
 
 import ctypes
@@ -39,7 +39,23 @@ def _libobs():
     lib.obs_property_name.argtypes, lib.obs_property_name.restype = [ctypes.c_void_p], ctypes.c_char_p
     lib.obs_property_description.argtypes, lib.obs_property_description.restype = [ctypes.c_void_p], ctypes.c_char_p
     lib.obs_property_visible.argtypes, lib.obs_property_visible.restype = [ctypes.c_void_p], ctypes.c_bool
+    lib.obs_property_get_type.argtypes, lib.obs_property_get_type.restype = [ctypes.c_void_p], ctypes.c_int
+    lib.obs_property_list_item_count.argtypes = [ctypes.c_void_p]
+    lib.obs_property_list_item_count.restype = ctypes.c_size_t
+    lib.obs_property_list_item_name.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+    lib.obs_property_list_item_name.restype = ctypes.c_char_p
     return lib
+
+
+OBS_PROPERTY_LIST = 6       # enum obs_property_type
+
+
+def list_items(lib, prop) -> list:
+    """The labels a list property offers, in order."""
+    if lib.obs_property_get_type(prop) != OBS_PROPERTY_LIST:
+        return []
+    return [(lib.obs_property_list_item_name(prop, index) or b"").decode()
+            for index in range(lib.obs_property_list_item_count(prop))]
 
 
 def describe(props):
@@ -50,7 +66,8 @@ def describe(props):
     while prop.value:
         seen[lib.obs_property_name(prop).decode()] = {
             "visible": lib.obs_property_visible(prop),
-            "label": (lib.obs_property_description(prop) or b"").decode()}
+            "label": (lib.obs_property_description(prop) or b"").decode(),
+            "items": list_items(lib, prop)}
         if not lib.obs_property_next(ctypes.byref(prop)):
             break
     return seen

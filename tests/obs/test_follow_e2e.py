@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.obs.harness import ObsInstance, image_source, known_settings, media_source, vbg_filter
+from tests.obs.harness import ObsInstance, image_source, media_source, vbg_filter
 from tests.obs.test_filter_e2e import AGREEMENT_MAD, assert_no_errors, mad
 from vbg_core.cli import media
 from vbg_core.cli.background import parse_background

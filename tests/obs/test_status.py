@@ -41,3 +41,22 @@ def test_a_restarting_worker_is_never_said_to_be_running():
 def test_the_settings_notice_follows_the_one_sentence():
     assert line(facts(), "background image not found: x.png — showing blur instead") == \
         "inference on cpu, 2.0 ms per mask, 30 masks/s; background image not found: x.png — showing blur instead"
+
+
+def test_a_model_that_cannot_keep_up_says_how_far_behind_and_what_to_do():
+    slow = dict(RUNNING, model="RVM", infer_ms=110.0, mask_rate=9.0, frame_rate=30.0)
+    assert decide(facts(stats=slow)) == (
+        State.RUNNING, "RVM: 9 masks/s of 30 (inference on cpu, 110 ms per mask) — use a GPU (Inference on), "
+                       "or the landscape model")
+
+
+@pytest.mark.parametrize("mask_rate, still_rate", [(25.0, 0.0), (0.0, 30.0), (10.0, 20.0)])
+def test_keeping_up_or_keeping_a_still_mask_is_not_behind(mask_rate, still_rate):
+    stats = dict(RUNNING, model="RVM", mask_rate=mask_rate, still_rate=still_rate, frame_rate=30.0)
+    assert "masks/s of" not in decide(facts(stats=stats))[1]
+
+
+def test_a_missing_optional_model_is_said_with_how_to_install_it():
+    note = "RVM is not installed, so the landscape model runs: run install/install.sh --with-rvm"
+    said = decide(facts(stats=dict(RUNNING, model="landscape", note=note)))[1]
+    assert said.startswith("inference on cpu") and said.endswith(note)

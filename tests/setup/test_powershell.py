@@ -84,7 +84,8 @@ def test_options_match_the_shell_installers():
         [block] = [n for n in parse((INSTALL / name).read_bytes()).root_node.children if n.type == "param_block"]
         return {text(v) for v in nodes(block, "script_parameter")}
     params = {name: script_params(name) for name in SCRIPTS}
-    assert params["install.ps1"] == {"[switch]$Dev", "[switch]$Gpu", "[switch]$NoRegister", "[switch]$NoSelftest"}
+    assert params["install.ps1"] == {"[switch]$Dev", "[switch]$Gpu", "[switch]$WithRvm", "[switch]$NoRegister",
+                                     "[switch]$NoSelftest"}
     assert params["uninstall.ps1"] == {"[switch]$RestoreBackup", "[switch]$KeepVenv"}
-    for option in ("--dev", "--gpu", "--no-register", "--no-selftest"):
+    for option in ("--dev", "--gpu", "--with-rvm", "--no-register", "--no-selftest"):
         assert option in (INSTALL / "install.sh").read_text()

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 import pytest
 
-from vbg_core.shared.channel import CROP, FRAME_CAP, Channel, Slot, pack_frame, split_frame, split_mask
+from vbg_core.shared.channel import CROP, FRAME_CAP, VERSION, Channel, Slot, pack_frame, split_frame, split_mask
 from vbg_core.cli import media
 from vbg_core.engine import roi
 from vbg_core.engine.pipeline import Pipeline
@@ -53,7 +53,7 @@ def test_attach_checks_magic_version_and_the_obs_that_made_it(channel):
     with pytest.raises(ValueError, match="obs-vbg channel of OBS process 1$"):
         Channel.attach(channel.name, 1)         # a block another process made under that name
     channel.shm.buf[0:4] = b"NOPE"
-    with pytest.raises(ValueError, match="not a version-4 obs-vbg channel"):
+    with pytest.raises(ValueError, match=f"not a version-{VERSION} obs-vbg channel"):
         Channel.attach(channel.name, os.getpid())
 
 

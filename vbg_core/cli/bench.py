@@ -18,7 +18,7 @@ import numpy as np
 
 from .media import VideoReader
 from ..engine.pipeline import Pipeline
-from ..engine.segment import Segmenter
+from ..engine.segment import Segmenter, open_segmenter
 from ..shared.maths import blur_sigma_px
 from ..shared.settings import Settings
 
@@ -86,7 +86,7 @@ def time_naive(frames, settings: Settings, segmenter: Segmenter) -> List[float]:
 
 
 def run_bench(settings: Settings, frames: int = 100, naive: bool = True, video: Path = SAMPLE) -> int:
-    segmenter = Segmenter(settings.model, settings.provider, settings.threads)
+    segmenter = open_segmenter(settings.model, settings.provider, settings.threads)
     source = load_frames(video, frames + WARMUP)
     print(f"vbg bench: {len(source) - WARMUP} frames of {video.name}, model {settings.model}, "
           f"provider {segmenter.active_provider}, threads {settings.threads}, mode {settings.mode}; "

@@ -121,10 +121,10 @@ def run_once(ort, spec: ModelSpec, provider: str) -> float:
     active = session.get_providers()[0]
     if active != provider:
         raise RuntimeError(f"the session silently runs on {active} instead")
-    feed = session.get_inputs()[0]
-    shape = [d if isinstance(d, int) else 1 for d in feed.shape]
+    from ..engine.segment import zero_feed
+    feed = zero_feed(session, spec)
     start = time.perf_counter()
-    output = session.run(None, {feed.name: np.zeros(shape, np.float32)})[spec.output_index]
+    output = session.run(None, feed)[spec.output_index]
     if not np.isfinite(output).all():
         raise RuntimeError("the output is not finite")
     return (time.perf_counter() - start) * 1000
@@ -163,7 +163,10 @@ def check_onnxruntime() -> List[Check]:
 
 def _model_check(spec: ModelSpec) -> Check:
     name = f"model {spec.name}"
-    restore = f"restore {spec.path.name} (git checkout -- models/ or reinstall obs-vbg)"
+    restore = spec.install or f"restore {spec.path.name} (git checkout -- models/ or reinstall obs-vbg)"
+    if not spec.path.is_file() and spec.install:
+        return Check(name, OK, f"not installed (optional, {spec.licence}; choosing it runs the default "
+                     f"model): to install it, {spec.install}")
     if not spec.path.is_file():
         return Check(name, FAIL, f"{spec.path} is missing", restore)
     digest = file_sha256(spec.path)
@@ -189,7 +192,11 @@ def _load_problem(spec: ModelSpec) -> str:
 
 
 def check_models() -> List[Check]:
-    return [_model_check(spec) for spec in REGISTRY.values()]
+    """One check per model file (rvm and rvm_best are two settings of one file)."""
+    files = {}
+    for spec in REGISTRY.values():
+        files.setdefault(spec.file, spec)
+    return [_model_check(spec) for spec in files.values()]
 
 
 # --- cameras and the virtual camera ------------------------------------------------------

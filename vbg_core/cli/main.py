@@ -50,6 +50,8 @@ def _settings(args, **overrides) -> Settings:
 
 def _note_provider(pipeline: Pipeline) -> None:
     segmenter = pipeline.segmenter
+    if segmenter.model_note:
+        print(f"vbg: {segmenter.model_note}", file=sys.stderr)
     note = f" ({segmenter.fallback_note})" if segmenter.fallback_note else ""
     print(f"vbg: inference on {segmenter.active_provider}{note}", file=sys.stderr)
 
@@ -94,7 +96,9 @@ def cmd_render(args) -> int:
 
 def cmd_mask(args) -> int:
     jobs = masks.plan(args.inputs, args.out)    # refuses names that would replace an input
-    masks.write(Pipeline(_settings(args, mode="transparent")), jobs)
+    pipeline = Pipeline(_settings(args, mode="transparent"))
+    _note_provider(pipeline)
+    masks.write(pipeline, jobs)
     print(f"vbg: wrote masks to {args.out}", file=sys.stderr)
     return 0
 
@@ -104,7 +108,9 @@ def cmd_camera(args) -> int:
     settings = _settings(args, **_background_settings(args))
     backdrop = _backdrop(settings)
     try:
-        return run_camera(Pipeline(settings), device=args.device, virtual=args.virtual_camera,
+        pipeline = Pipeline(settings)
+        _note_provider(pipeline)
+        return run_camera(pipeline, device=args.device, virtual=args.virtual_camera,
                           preview=args.preview, backdrop=backdrop)
     finally:
         if backdrop is not None:

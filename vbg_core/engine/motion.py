@@ -6,7 +6,8 @@ block's mean changed by more than MOVED_LEVELS since the frame last segmented.
 Block means average sensor noise away (a camera's noise of 3 levels per pixel is
 0.2 levels in a block's mean) while a hand, a head turning or a person entering
 changes a block by tens of levels. Compared with the last *segmented* frame, a slow
-movement adds up until it counts.
+movement adds up until it counts. The same signatures tell a cut (`cut`): then a
+recurrent model's state starts afresh.
 """
 
 import cv2
@@ -26,3 +27,17 @@ def signature(rgb_u8: np.ndarray) -> np.ndarray:
 def moved(before: np.ndarray, after: np.ndarray, levels: float = MOVED_LEVELS) -> bool:
     """Whether any block changed by more than `levels` (a new size always counts)."""
     return before.shape != after.shape or float(np.abs(after - before).max()) > levels
+
+
+# A cut (another scene, another camera): most blocks change by far more than any
+# movement of a person in front of a fixed camera changes them.
+CUT_LEVELS = 40.0       # a block's mean colour change (0..255) that counts toward a cut
+CUT_SHARE = 0.5         # ... in at least this share of the blocks
+
+
+def cut(before: np.ndarray, after: np.ndarray) -> bool:
+    """Whether the picture cut to another scene between two signatures (a new size counts)."""
+    if before.shape != after.shape:
+        return True
+    changed = np.abs(after - before).max(axis=2) > CUT_LEVELS
+    return float(changed.mean()) >= CUT_SHARE

@@ -8,8 +8,8 @@ import numpy as np
 from . import roi
 from .compose import Compositor
 from .imaging import Pyramid, Workspace, aside
-from .refine import RefineState, guide_level, refine_lowres, upsample, upsample_colour
-from .segment import Segmenter
+from .refine import RefineState, for_model, guide_level, refine_lowres, upsample, upsample_colour
+from .segment import Memory, Segmenter, open_segmenter
 from .still import STILL_EDGE_EPS, STILL_EDGE_RADIUS, StillLook
 from ..shared.settings import Settings
 
@@ -20,22 +20,28 @@ def _no_clock(stage: str) -> None:
 
 class Pipeline:
     """Frames of one video (or single images) -> composited frames.
-    Holds the temporal state explicitly; `reset()` starts a new stream."""
+    Holds the temporal state explicitly (and a recurrent model's); `reset()` starts a
+    new stream."""
 
     def __init__(self, settings: Settings, segmenter: Optional[Segmenter] = None, follow: bool = True):
         self.settings = settings
-        self.segmenter = segmenter or Segmenter(settings.model, settings.provider, settings.threads)
+        self.segmenter = segmenter or open_segmenter(settings.model, settings.provider, settings.threads)
         self.compositor = Compositor(settings)
-        self.follow = follow and self.segmenter.fit == "stretch"    # roi.py: crop around the person
-        # still.py: a still image gets four looks (not with the other fits: measured with stretch only)
-        self.still_look = StillLook(self.segmenter, settings.threads) if self.segmenter.fit == "stretch" else None
+        spec = self.segmenter.spec      # roi.py: crop around the person (a recurrent model sees it all)
+        plain = self.segmenter.fit == "stretch" and not spec.recurrent
+        self.follow = follow and plain
+        self.refining = for_model(settings, spec)
+        # still.py: a still image gets four looks (measured with the stretching selfie models only)
+        self.still_look = StillLook(self.segmenter, settings.threads) if plain else None
         self.state: Optional[RefineState] = None
+        self.memory: Memory = None
         self.roi: Optional[roi.RoiState] = None
         self._work = Workspace()
 
     def reset(self) -> None:
         self.state = None
         self.roi = None
+        self.memory = None
 
     def alpha(self, rgb_u8: np.ndarray, still: bool = False) -> np.ndarray:
         """RGB uint8 frame -> refined alpha uint8 of the same size (255 = person).
@@ -83,12 +89,12 @@ class Pipeline:
         clock("pre-process")
         if self.settings.edges:         # the guide's luma, on the other core meanwhile
             aside(frame.gray, guide_level(frame.image.shape[:2]))
-        output = segmenter.infer(tensor)
+        output, self.memory = segmenter.infer_step(tensor, self.memory)
         clock("inference")
         probs = segmenter.postprocess(output, frame.image.shape[:2])
         state = self.state and resized_state(self.state, probs.shape)
         alpha_lo, self.state = refine_lowres(probs, frame.image if small is None else small,
-                                             state, self.settings)
+                                             state, self.refining)
         if self.follow:
             self.roi = roi.follow(alpha_lo, None, frame.image.shape[:2], segmenter.spec.input_hw, True)
         return alpha_lo
@@ -99,7 +105,7 @@ class Pipeline:
         if self.settings.edges:
             aside(frame.gray, guide_level(frame.image.shape[:2]))
         views = roi.PyramidViews(frame, self.segmenter.spec.input_hw)
-        alpha_lo, self.state, self.roi = followed(views, self.segmenter, self.roi, self.state, self.settings)
+        alpha_lo, self.state, self.roi = followed(views, self.segmenter, self.roi, self.state, self.refining)
         clock("inference")
         return alpha_lo
 
@@ -125,7 +131,7 @@ def model_view(frame: Pyramid, segmenter: Segmenter) -> Optional[np.ndarray]:
     default), from the frame's shared halvings; None for the other fits."""
     if segmenter.fit != "stretch":
         return None
-    mh, mw = segmenter.spec.input_hw
+    mh, mw = segmenter.input_hw_for(frame.image.shape[:2])
     return frame.shrink(mw, mh)
 
 

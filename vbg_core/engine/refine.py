@@ -72,6 +72,12 @@ def soft_threshold(probs_f32: np.ndarray, threshold: float, softness: float) -> 
     return np.clip((probs_f32 - threshold) * (1.0 / width) + 0.5, 0.0, 1.0)
 
 
+def for_model(settings: Settings, spec) -> Settings:
+    """The settings refining a model's output: a recurrent model (RVM) is temporally
+    stable by itself, so it gets only its spec's share of the temporal smoothing."""
+    return settings if spec.smoothing == 1.0 else settings.with_(smoothing=settings.smoothing * spec.smoothing)
+
+
 def refine_lowres(probs_f32: np.ndarray, rgb_u8: np.ndarray, state: Optional[RefineState],
                   settings: Settings) -> Tuple[np.ndarray, RefineState]:
     """Steps 1-2 at the model's resolution: -> (alpha_f32 shaped like probs, state).

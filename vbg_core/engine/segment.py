@@ -5,14 +5,14 @@ session really runs on (read back from onnxruntime, not what was asked for), and
 `fallback_note` says in words why it differs from the request.
 """
 
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 import numpy as np
 
 from ..shared.errors import ModelError
 from .imaging import paste, shrink
 from ..shared.maths import fit_box
-from ..shared.models import ModelSpec, get_model
+from ..shared.models import ModelSpec, get_model, usable
 
 EP_NAMES = {
     "cpu": "CPUExecutionProvider",
@@ -80,8 +80,23 @@ def open_session(spec: ModelSpec, requested: str = "auto", threads: int = 1):
                      "or not an ONNX model; reinstall obs-vbg or restore models/")
 
 
+# A recurrent model's state between frames (RVM: r1..r4); None = a new stream.
+Memory = Optional[Tuple[np.ndarray, ...]]
+
+
+def open_segmenter(model: str = "landscape", provider: str = "auto", threads: int = 1) -> "Segmenter":
+    """The segmenter for a model name; an optional model that is not installed gives the
+    default model, and `model_note` says how to install it."""
+    spec, note = usable(model)
+    segmenter = (RecurrentSegmenter if spec.recurrent else Segmenter)(spec.name, provider, threads)
+    segmenter.model_note = note
+    return segmenter
+
+
 class Segmenter:
     """Runs one model on frames of any size and aspect ratio."""
+
+    model_note = ""     # why another model runs than the one asked for ("" = the one asked for)
 
     def __init__(self, model: str = "landscape", provider: str = "auto", threads: int = 1,
                  fit: str = "stretch"):
@@ -100,7 +115,7 @@ class Segmenter:
     def preprocess(self, rgb_u8: np.ndarray) -> np.ndarray:
         if rgb_u8.ndim != 3 or rgb_u8.shape[2] != 3 or rgb_u8.dtype != np.uint8:
             raise ValueError(f"expected an HxWx3 uint8 RGB frame, got {rgb_u8.shape} {rgb_u8.dtype}")
-        canvas = fit_to_model(rgb_u8, self.spec.input_hw, self.fit)
+        canvas = fit_to_model(rgb_u8, self.input_hw_for(rgb_u8.shape[:2]), self.fit)
         if self.spec.channels == "BGR":
             canvas = canvas[:, :, ::-1]
         tensor = canvas.astype(np.float32)
@@ -111,13 +126,73 @@ class Segmenter:
             tensor = tensor.transpose(0, 3, 1, 2)
         return np.ascontiguousarray(tensor)
 
+    def input_hw_for(self, frame_hw) -> Tuple[int, int]:
+        """The (height, width) a frame of this size is given to the model at."""
+        return self.spec.input_hw
+
     def infer(self, tensor: np.ndarray) -> np.ndarray:
         return self.session.run([self._output], {self._input: tensor})[0]
+
+    def infer_step(self, tensor: np.ndarray, memory: Memory) -> Tuple[np.ndarray, Memory]:
+        """-> (output, the next state): the state of a stateless model stays None."""
+        return self.infer(tensor), None
+
+    def step(self, rgb_u8: np.ndarray, memory: Memory) -> Tuple[np.ndarray, Memory]:
+        """`predict` carrying a recurrent model's state from frame to frame."""
+        output, memory = self.infer_step(self.preprocess(rgb_u8), memory)
+        return self.postprocess(output, rgb_u8.shape[:2]), memory
 
     def postprocess(self, output: np.ndarray, frame_hw) -> np.ndarray:
         probs = output[0, :, :, self.spec.person_channel] if self.spec.layout == "NHWC" \
             else output[0, self.spec.person_channel]
         return unfit(np.asarray(probs, np.float32), frame_hw, self.fit)
+
+
+class RecurrentSegmenter(Segmenter):
+    """Robust Video Matting: inputs src (1x3xHxW RGB 0..1), r1i..r4i (the state) and
+    downsample_ratio; outputs fgr, pha (alpha), r1o..r4o. The state is explicit: the
+    caller keeps it per stream (`step`); one session serves any number of streams."""
+
+    STATES = ("r1", "r2", "r3", "r4")
+    START = tuple(np.zeros((1, 1, 1, 1), np.float32) for _ in STATES)   # RVM's documented first state
+
+    def __init__(self, model: str, provider: str = "auto", threads: int = 1, fit: str = "stretch"):
+        super().__init__(model, provider, threads, fit)
+        self._ratio = np.array([self.spec.downsample_ratio], np.float32)
+        self._outputs = [self._output] + [f"{name}o" for name in self.STATES]
+
+    def input_hw_for(self, frame_hw) -> Tuple[int, int]:
+        """RVM takes any size: the frame's aspect at the spec's number of pixels (even
+        sides), so a portrait photo is not squeezed into a 16:9 input."""
+        (h, w), (mh, mw) = frame_hw, self.spec.input_hw
+        scale = (mh * mw / (h * w)) ** 0.5
+        return max(2, round(h * scale / 2) * 2), max(2, round(w * scale / 2) * 2)
+
+    def infer(self, tensor: np.ndarray) -> np.ndarray:
+        return self.infer_step(tensor, None)[0]
+
+    def infer_step(self, tensor: np.ndarray, memory: Memory) -> Tuple[np.ndarray, Memory]:
+        """A stream's first frame (memory None) is run 1 + spec.warmup times: the state
+        settles on it first, as RVM's own first frames would."""
+        passes = 1 + (self.spec.warmup if memory is None else 0)
+        for _ in range(passes):
+            feed = dict(zip((f"{name}i" for name in self.STATES), memory or self.START))
+            feed.update({self._input: tensor, "downsample_ratio": self._ratio})
+            alpha, *memory = self.session.run(self._outputs, feed)
+        return alpha, tuple(memory)
+
+
+def zero_feed(session, spec: ModelSpec) -> dict:
+    """Zeros for every input of a session on `spec`'s file (`vbg doctor`'s one inference)."""
+    feed = {}
+    for index, node in enumerate(session.get_inputs()):
+        shape = [d if isinstance(d, int) else 1 for d in node.shape]
+        if index == 0 and len(shape) == 4:
+            mh, mw = spec.input_hw
+            shape[1:] = [3, mh, mw] if spec.layout == "NCHW" else [mh, mw, 3]
+        feed[node.name] = np.full(shape, spec.downsample_ratio if node.name == "downsample_ratio" else 0,
+                                  np.float32)
+    return feed
 
 
 # How a frame is put into the model's input when the aspect ratios differ. Measured on

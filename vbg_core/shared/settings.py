@@ -65,8 +65,11 @@ TABLE: Tuple[Key, ...] = (
     Key("video_loop", "video_loop", "bool", True, "Loop the video (off: its last frame stays)", "background",
         mode="video", flag="--no-loop", help="hold a background video's last frame instead of looping it"),
     Key("model", "model", "string", "landscape", "Model", "quality", flag="--model", worker=True, choices=(
-        ("landscape", "Landscape (fast, for 16:9 cameras)"), ("general", "General (square)")),
-        help="landscape (144x256, for 16:9 cameras) or general (256x256)"),
+        ("landscape", "Landscape (fast, for 16:9 cameras)"), ("general", "General (square)"),
+        ("rvm", "Robust Video Matting, balanced (hair-level edges; about 60x Landscape's CPU; optional install)"),
+        ("rvm_best", "Robust Video Matting, best (about 3x balanced's cost: for a GPU; optional install)")),
+        help="landscape (144x256, for 16:9 cameras), general (256x256), rvm or rvm_best (Robust Video Matting "
+             "at 512x288 or 640x360: the best edges at many times the CPU; installed by install.sh --with-rvm)"),
     Key("edge_refine", "edges", "bool", True, "Refine edges (follow hair and shoulders)", "quality",
         flag="--no-edges", worker=True, help="plain bilinear mask upsampling"),
     Key("smoothing", "smoothing", "double", 0.7, "Temporal smoothing", "quality", bounds=(0.0, 1.0, 0.05),
