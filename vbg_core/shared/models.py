@@ -27,6 +27,7 @@ class ModelSpec:
     person_channel: int             # channel of that output that is "person"
     sha256: str                     # of the shipped file, checked by `vbg doctor`
     licence: str
+    role: str = "segmentation"      # "segmentation" (a `model` setting), "pose detector", "pose landmarks"
 
     @property
     def path(self) -> Path:
@@ -46,10 +47,24 @@ REGISTRY = {
         name="general", file="selfie_segmentation.onnx", input_hw=(256, 256),
         layout="NHWC", channels="RGB", mean=0.0, std=1.0, output_index=0, person_channel=0,
         sha256="c0fc0d0db76e5fef63e3e22b7a943651895091b021f599bc33783fdf226e4811", licence="Apache-2.0"),
+    # MediaPipe Pose (BlazePose "full"): the person detector and the per-person landmark
+    # model whose output 2 is the person segmentation of its region (engine/pose*.py).
+    "pose_detection": ModelSpec(
+        name="pose_detection", file="pose_detection.onnx", input_hw=(224, 224),
+        layout="NHWC", channels="RGB", mean=0.5, std=0.5, output_index=1, person_channel=0,
+        sha256="ddbef838f5734c08be9811944f597ffaeba2a2ae09c0058b752447285829c7e1", licence="Apache-2.0",
+        role="pose detector"),
+    "pose_landmark_full": ModelSpec(
+        name="pose_landmark_full", file="pose_landmark_full.onnx", input_hw=(256, 256),
+        layout="NHWC", channels="RGB", mean=0.0, std=1.0, output_index=2, person_channel=0,
+        sha256="56cd4b0ea28c518e0636fcb9fa7f031cdc42456f1fb223cedcee2fd59c0a11b8", licence="Apache-2.0",
+        role="pose landmarks"),
 }
+SEGMENTATION_MODELS = tuple(name for name, spec in REGISTRY.items() if spec.role == "segmentation")
 
 
 def get_model(name: str) -> ModelSpec:
+    """Any model of the registry by name (the `model` setting accepts only SEGMENTATION_MODELS)."""
     try:
         return REGISTRY[name]
     except KeyError:
