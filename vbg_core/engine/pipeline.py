@@ -8,6 +8,7 @@ import numpy as np
 from . import roi
 from .compose import Compositor
 from .imaging import Pyramid, Workspace, aside
+from .pose import PoseTracker, PoseState
 from .refine import RefineState, guide_level, refine_lowres, upsample
 from .segment import Segmenter
 from ..shared.settings import Settings
@@ -21,18 +22,23 @@ class Pipeline:
     """Frames of one video (or single images) -> composited frames.
     Holds the temporal state explicitly; `reset()` starts a new stream."""
 
-    def __init__(self, settings: Settings, segmenter: Optional[Segmenter] = None, follow: bool = True):
+    def __init__(self, settings: Settings, segmenter: Optional[Segmenter] = None, follow: bool = True,
+                 bodies: bool = True):
         self.settings = settings
         self.segmenter = segmenter or Segmenter(settings.model, settings.provider, settings.threads)
         self.compositor = Compositor(settings)
         self.follow = follow and self.segmenter.fit == "stretch"    # roi.py: crop around the person
         self.state: Optional[RefineState] = None
         self.roi: Optional[roi.RoiState] = None
+        # pose.py: whole bodies, several people (the selfie model is for close-ups)
+        self.pose = PoseTracker(settings.provider, settings.threads) if bodies else None
+        self.pose_state: Optional[PoseState] = None
         self._work = Workspace()
 
     def reset(self) -> None:
         self.state = None
         self.roi = None
+        self.pose_state = None
 
     def alpha(self, rgb_u8: np.ndarray) -> np.ndarray:
         """RGB uint8 frame -> refined alpha uint8 of the same size (255 = person).
@@ -70,7 +76,7 @@ class Pipeline:
             aside(frame.gray, guide_level(frame.image.shape[:2]))
         output = segmenter.infer(tensor)
         clock("inference")
-        probs = segmenter.postprocess(output, frame.image.shape[:2])
+        probs = self._with_bodies(frame, segmenter.postprocess(output, frame.image.shape[:2]))
         alpha_lo, self.state = refine_lowres(probs, frame.image if small is None else small,
                                              self.state, self.settings)
         if self.follow:
@@ -85,6 +91,7 @@ class Pipeline:
         if self.settings.edges:
             aside(frame.gray, guide_level(frame_hw))
         probs, looked_full = roi.look(frame, self.segmenter, self.roi, grid_size(frame_hw, model_hw))
+        probs = self._with_bodies(frame, probs)
         clock("inference")
         (gh, gw) = probs.shape
         state = resized_state(self.state, (gh, gw))
@@ -92,8 +99,24 @@ class Pipeline:
         self.roi = roi.follow(alpha_lo, self.roi, frame_hw, model_hw, looked_full)
         return alpha_lo
 
+    def _with_bodies(self, frame: Pyramid, probs: np.ndarray) -> np.ndarray:
+        """The selfie model's probabilities with the tracked bodies' segmentation laid in."""
+        if self.pose is None:
+            return probs
+        result = self.pose(frame, self.pose_state, probs.shape)
+        self.pose_state = result.state
+        return probs if result.probs is None else combine(probs, result.probs)
+
     def _upsample(self, frame: Pyramid, alpha_lo: np.ndarray) -> np.ndarray:
         return upsample(alpha_lo, frame, self.settings.edges, self.state.luma_f32, self._work)
+
+
+def combine(selfie_f32: np.ndarray, bodies_f32: np.ndarray) -> np.ndarray:
+    """Both models' person probabilities (same grid) -> one: the pose model's inside the
+    bodies' regions (< 0 outside them), the selfie model's elsewhere. Measured
+    (RESULTS.md, "Whole bodies"): better than their maximum, which keeps the selfie
+    model's blobs over the bed and its halo around moving limbs."""
+    return np.where(bodies_f32 >= 0, bodies_f32, selfie_f32)
 
 
 def model_view(frame: Pyramid, segmenter: Segmenter) -> Optional[np.ndarray]:

@@ -1,0 +1,74 @@
+"""One person's body in a region: MediaPipe's pose landmark model ("full",
+`pose_landmark_full.onnx`) on the rotated 256x256 crop of a `pose_geometry.Rect`.
+
+Outputs used (MediaPipe's pose_landmark_by_roi graph): 39 landmarks (33 body points and
+the 2 alignment points 33/34 that give the next frame's region), the pose presence
+score (already a probability), and the person segmentation of the crop (logits, a
+sigmoid makes them probabilities), which `pose_geometry.paste_back` warps to the frame.
+"""
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from . import pose_geometry as geometry
+from .pose_detect import sigmoid, source_level
+from .segment import open_session
+from ..shared.models import get_model
+
+SIZE = 256
+ALIGN_CENTRE, ALIGN_SCALE = 33, 34      # the auxiliary landmarks that give the next region
+LOWER_BODY = (23, 24, 25, 26)           # hips and knees: in view = a whole body, not a close-up
+MIN_LANDMARK_PRESENCE = 0.5
+
+
+@dataclass(frozen=True)
+class Body:
+    presence: float             # the model's pose presence probability
+    landmarks: np.ndarray       # 39 x 2, frame pixels
+    in_view: np.ndarray         # 39 x float: each landmark's presence probability
+    seg_f32: np.ndarray         # person probability over the crop (model-aligned square)
+    matrix: np.ndarray          # frame -> model input (SIZE square) affine
+    rect: geometry.Rect         # the region it was run on
+
+    def next_rect(self) -> geometry.Rect:
+        return geometry.from_alignment(self.landmarks[ALIGN_CENTRE], self.landmarks[ALIGN_SCALE])
+
+    def whole(self, frame_hw) -> bool:
+        """A body down to the knees is in the frame (the selfie model is for close-ups)."""
+        h, w = frame_hw
+        points = self.landmarks[list(LOWER_BODY)]
+        inside = (points[:, 0] >= 0) & (points[:, 0] < w) & (points[:, 1] >= 0) & (points[:, 1] < h)
+        return bool(inside.all() and (self.in_view[list(LOWER_BODY)] >= MIN_LANDMARK_PRESENCE).all())
+
+    def probs(self, frame_hw, grid_hw) -> np.ndarray:
+        """The segmentation over the frame at grid_hw (< 0 outside the region)."""
+        return geometry.paste_back(self.seg_f32, self.matrix, SIZE, frame_hw, grid_hw)
+
+
+class LandmarkModel:
+    def __init__(self, provider: str = "cpu", threads: int = 1):
+        self.spec = get_model("pose_landmark_full")
+        self.session, _, _ = open_session(self.spec, provider, threads)
+        self._input = self.session.get_inputs()[0].name
+        self._names = [o.name for o in self.session.get_outputs()]
+
+    def __call__(self, frame, rect: geometry.Rect) -> Body:
+        """`frame`: an imaging.Pyramid of the RGB frame (a halving is the source when
+        the region is large)."""
+        level = source_level(rect.size, SIZE)
+        patch, m = geometry.crop(frame.level(level), rect, SIZE, cv2.BORDER_REPLICATE, level)
+        tensor = (patch.astype(np.float32) * np.float32(1 / 255))[None]
+        outputs = self.session.run(None, {self._input: tensor})
+        return self._body(dict(zip(self._names, outputs)), m, rect)
+
+    @staticmethod
+    def _body(outputs: dict, m: np.ndarray, rect: geometry.Rect) -> Body:
+        by_size = {v.size: v for v in outputs.values()}
+        raw = by_size[39 * 5].reshape(39, 5)
+        presence = float(by_size[1].reshape(()))
+        seg = next(v for v in outputs.values() if v.ndim == 4 and v.shape[-1] == 1)[0, :, :, 0]
+        seg_f32 = sigmoid(seg)
+        return Body(presence, geometry.to_frame(raw[:, :2].astype(np.float64), m), sigmoid(raw[:, 4]),
+                    seg_f32.astype(np.float32), m, rect)
