@@ -111,12 +111,20 @@ class Pipeline:
         return upsample(alpha_lo, frame, self.settings.edges, self.state.luma_f32, self._work)
 
 
+# Inside a body's region the selfie model's probability is kept where it is at least
+# this sure: a second person the region's own segmentation leaves out (it segments its
+# one person), without the selfie model's unsure blobs over the bed.
+SELFIE_SURE = 0.95
+
+
 def combine(selfie_f32: np.ndarray, bodies_f32: np.ndarray) -> np.ndarray:
-    """Both models' person probabilities (same grid) -> one: the pose model's inside the
-    bodies' regions (< 0 outside them), the selfie model's elsewhere. Measured
-    (RESULTS.md, "Whole bodies"): better than their maximum, which keeps the selfie
-    model's blobs over the bed and its halo around moving limbs."""
-    return np.where(bodies_f32 >= 0, bodies_f32, selfie_f32)
+    """Both models' person probabilities (same grid) -> one: inside the bodies' regions
+    (bodies_f32 >= 0) the pose model's, raised to the selfie model's where that one is
+    sure; the selfie model's elsewhere. Measured (RESULTS.md, "Whole bodies"): better
+    than the pose model's alone there, and than the maximum of both (which keeps the
+    selfie model's blobs over the bed and its halo around moving limbs)."""
+    sure = np.where(selfie_f32 >= SELFIE_SURE, selfie_f32, 0.0)
+    return np.where(bodies_f32 >= 0, np.maximum(bodies_f32, sure), selfie_f32).astype(np.float32)
 
 
 def model_view(frame: Pyramid, segmenter: Segmenter) -> Optional[np.ndarray]:

@@ -54,12 +54,11 @@ class PoseTracker:
         self.landmarks = LandmarkModel(provider, threads)
 
     def __call__(self, frame: Pyramid, state: Optional[PoseState], grid_hw) -> PoseResult:
-        rects = state.rects if state is not None else ()
-        bodies = self._track(frame, rects)
+        bodies, lost = self._track(frame, state.rects if state is not None else ())
         since = state.since_detect + 1 if state is not None else DETECT_EVERY
         view = state.view if state is not None else 0
-        lost = state is None or len(bodies) < len(rects)
-        if lost or since >= DETECT_EVERY:       # lost (a cut?) or a new stream: every view, now
+        lost = lost or state is None
+        if lost or since >= DETECT_EVERY:       # someone lost (a cut?) or a new stream: every view, now
             looks = range(len(views(frame.image.shape[:2]))) if lost else [view]
             for look in looks:
                 bodies = self._add_found(frame, bodies, look)
@@ -68,19 +67,23 @@ class PoseTracker:
         next_state = PoseState(tuple(b.next_rect() for b in bodies), since, view)
         return PoseResult(bodies, self._probs(bodies, frame.image.shape[:2], grid_hw), next_state)
 
-    def _track(self, frame: Pyramid, rects) -> list:
+    def _track(self, frame: Pyramid, rects) -> Tuple[list, bool]:
+        """-> (the bodies still tracked, whether one was lost: gone, or no longer whole)."""
         bodies = [self.landmarks(frame, rect) for rect in rects]
-        return distinct([b for b in bodies if kept(b, frame.image.shape[:2])])
+        still = [b for b in bodies if kept(b, frame.image.shape[:2], False)]
+        return distinct(still), len(still) < len(bodies)
 
     def _add_found(self, frame: Pyramid, bodies: list, view: int) -> list:
         for detection in self.detector(frame, view):
             if len(bodies) >= MAX_PEOPLE:
                 break
             rect = detection.rect()
+            if not inside(detection.keypoints[0], frame.image.shape[:2]):
+                continue                        # hips out of the frame: a close-up
             if any(geometry.closeness(rect, b.next_rect()) > SAME_PERSON for b in bodies):
                 continue
             body = self.landmarks(frame, rect)
-            if kept(body, frame.image.shape[:2]):
+            if kept(body, frame.image.shape[:2], True):
                 bodies = distinct(bodies + [body])
         return bodies
 
@@ -94,10 +97,15 @@ class PoseTracker:
         return probs
 
 
-def kept(body: Body, frame_hw) -> bool:
-    """Tracked: a person (presence) whose whole body is in view; a close-up is the
-    selfie model's alone (and costs no landmark model per frame)."""
-    return body.presence >= MIN_PRESENCE and body.whole(frame_hw)
+def kept(body: Body, frame_hw, admitting: bool) -> bool:
+    """Tracked: a person (presence) whose whole body is in view (`Body.whole`: stricter
+    to start than to keep); a close-up is the selfie model's alone (and costs no landmark
+    model per frame)."""
+    return body.presence >= MIN_PRESENCE and body.whole(frame_hw, admitting)
+
+
+def inside(point_xy, frame_hw) -> bool:
+    return 0 <= point_xy[0] < frame_hw[1] and 0 <= point_xy[1] < frame_hw[0]
 
 
 def distinct(bodies: list) -> list:

@@ -19,15 +19,15 @@ from ..shared.models import get_model
 
 SIZE = 256
 ALIGN_CENTRE, ALIGN_SCALE = 33, 34      # the auxiliary landmarks that give the next region
-LOWER_BODY = (23, 24, 25, 26)           # hips and knees: in view = a whole body, not a close-up
-MIN_LANDMARK_PRESENCE = 0.5
+LOWER_BODY = (23, 24, 25, 26)           # hips and knees: visible = a whole body, not a close-up
+MIN_VISIBILITY = 0.5
 
 
 @dataclass(frozen=True)
 class Body:
     presence: float             # the model's pose presence probability
     landmarks: np.ndarray       # 39 x 2, frame pixels
-    in_view: np.ndarray         # 39 x float: each landmark's presence probability
+    in_view: np.ndarray         # 39 x float: each landmark's visibility (in the picture, not hidden)
     seg_f32: np.ndarray         # person probability over the crop (model-aligned square)
     matrix: np.ndarray          # frame -> model input (SIZE square) affine
     rect: geometry.Rect         # the region it was run on
@@ -35,12 +35,14 @@ class Body:
     def next_rect(self) -> geometry.Rect:
         return geometry.from_alignment(self.landmarks[ALIGN_CENTRE], self.landmarks[ALIGN_SCALE])
 
-    def whole(self, frame_hw) -> bool:
-        """A body down to the knees is in the frame (the selfie model is for close-ups)."""
+    def whole(self, frame_hw, admitting: bool = True) -> bool:
+        """A body down to the knees is in the frame (the selfie model is for close-ups):
+        to start tracking, both hips and both knees visible inside the frame; to keep
+        tracking, both hips and one knee (a jumping child's other knee is often hidden)."""
         h, w = frame_hw
-        points = self.landmarks[list(LOWER_BODY)]
-        inside = (points[:, 0] >= 0) & (points[:, 0] < w) & (points[:, 1] >= 0) & (points[:, 1] < h)
-        return bool(inside.all() and (self.in_view[list(LOWER_BODY)] >= MIN_LANDMARK_PRESENCE).all())
+        points, seen = self.landmarks[list(LOWER_BODY)], self.in_view[list(LOWER_BODY)] >= MIN_VISIBILITY
+        seen &= (points[:, 0] >= 0) & (points[:, 0] < w) & (points[:, 1] >= 0) & (points[:, 1] < h)
+        return bool(seen.all()) if admitting else bool(seen[:2].all() and seen[2:].any())
 
     def probs(self, frame_hw, grid_hw) -> np.ndarray:
         """The segmentation over the frame at grid_hw (< 0 outside the region)."""
@@ -70,5 +72,5 @@ class LandmarkModel:
         presence = float(by_size[1].reshape(()))
         seg = next(v for v in outputs.values() if v.ndim == 4 and v.shape[-1] == 1)[0, :, :, 0]
         seg_f32 = sigmoid(seg)
-        return Body(presence, geometry.to_frame(raw[:, :2].astype(np.float64), m), sigmoid(raw[:, 4]),
+        return Body(presence, geometry.to_frame(raw[:, :2].astype(np.float64), m), sigmoid(raw[:, 3]),
                     seg_f32.astype(np.float32), m, rect)
