@@ -1,27 +1,15 @@
 """Whole bodies (engine/pose*.py): the converted MediaPipe Pose models and the tracker,
 on real photos and clips (tests/data, samples/)."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-from realdata import load_photo
-from vbg_core.cli import media
+from realdata import load_photo, sample_frames
 from vbg_core.engine import metrics, pose_geometry
 from vbg_core.engine.imaging import Pyramid
 from vbg_core.engine.pipeline import Pipeline
 from vbg_core.engine.pose import PoseTracker
 from vbg_core.shared.settings import Settings
-
-SAMPLES = Path(__file__).resolve().parents[2] / "samples"
-
-
-def _frames(name: str, count: int, step: int = 1):
-    reader = media.VideoReader(str(SAMPLES / name))
-    frames = [rgb for i, rgb in zip(range(count * step), reader) if i % step == 0]
-    reader.close()
-    return frames
 
 
 @pytest.fixture(scope="module")
@@ -32,12 +20,12 @@ def tracker():
 @pytest.fixture(scope="module")
 def juggle():
     """Every second frame of the first 160: an adult juggling, full body, moving sideways."""
-    return _frames("sam2_juggle.mp4", 80, step=2)
+    return sample_frames("sam2_juggle.mp4", 80, step=2)
 
 
 @pytest.fixture(scope="module")
 def bedroom():
-    return _frames("sam2_bedroom_jump.mp4", 50)
+    return sample_frames("sam2_bedroom_jump.mp4", 50)
 
 
 def _track(tracker, frames, grid_hw=None):

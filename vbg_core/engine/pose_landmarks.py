@@ -19,7 +19,7 @@ from ..shared.models import get_model
 
 SIZE = 256
 ALIGN_CENTRE, ALIGN_SCALE = 33, 34      # the auxiliary landmarks that give the next region
-LOWER_BODY = (23, 24, 25, 26)           # hips and knees: visible = a whole body, not a close-up
+WHOLE_BODY = (23, 24, 25, 26)           # hips and knees: visible = a whole body, not a close-up
 MIN_VISIBILITY = 0.5
 
 
@@ -36,13 +36,16 @@ class Body:
         return geometry.from_alignment(self.landmarks[ALIGN_CENTRE], self.landmarks[ALIGN_SCALE])
 
     def whole(self, frame_hw, admitting: bool = True) -> bool:
-        """A body down to the knees is in the frame (the selfie model is for close-ups):
-        to start tracking, both hips and both knees visible inside the frame; to keep
-        tracking, both hips and one knee (a jumping child's other knee is often hidden)."""
+        """A whole body is in the frame (the selfie model is for close-ups): to start
+        tracking, both hips and a knee visible inside the frame (a jumping child's other
+        knee is often hidden or blurred); to keep tracking, its hips inside the frame.
+        (Measured: also asking for both knees, or for the nose, loses the second child
+        on the bed; a torso at a table still shows phantom hips and knees now and then.)"""
         h, w = frame_hw
-        points, seen = self.landmarks[list(LOWER_BODY)], self.in_view[list(LOWER_BODY)] >= MIN_VISIBILITY
-        seen &= (points[:, 0] >= 0) & (points[:, 0] < w) & (points[:, 1] >= 0) & (points[:, 1] < h)
-        return bool(seen.all()) if admitting else bool(seen[:2].all() and seen[2:].any())
+        points, seen = self.landmarks[list(WHOLE_BODY)], self.in_view[list(WHOLE_BODY)] >= MIN_VISIBILITY
+        inside = (points[:, 0] >= 0) & (points[:, 0] < w) & (points[:, 1] >= 0) & (points[:, 1] < h)
+        seen &= inside
+        return bool(seen[:2].all() and seen[2:].any()) if admitting else bool(inside[:2].all())
 
     def probs(self, frame_hw, grid_hw) -> np.ndarray:
         """The segmentation over the frame at grid_hw (< 0 outside the region)."""
