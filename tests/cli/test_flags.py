@@ -12,7 +12,7 @@ from vbg_core.shared.settings import TABLE, Settings, allowed
 
 BY_FIELD = {key.field: key for key in TABLE}
 COMMAND_ARGS = {"help", "command", "input", "output", "inputs", "out", "background", "device", "virtual_camera",
-                "preview", "frames", "no_naive", "only", "json"}       # what a command acts on, not settings
+                "preview", "frames", "no_naive", "video", "no_bodies", "only", "json"}   # what a command acts on, not settings
 
 
 def subcommands():

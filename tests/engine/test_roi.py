@@ -1,34 +1,23 @@
 """Following the person (engine/roi.py) on the real sample clips."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-from vbg_core.cli import media
+from realdata import sample_frames
 from vbg_core.engine import metrics, roi
 from vbg_core.engine.pipeline import Pipeline
 from vbg_core.shared.settings import Settings
-
-SAMPLES = Path(__file__).resolve().parents[2] / "samples"
-
-
-def _frames(name: str, count: int, step: int = 1):
-    reader = media.VideoReader(str(SAMPLES / name))
-    frames = [rgb for i, rgb in zip(range(count * step), reader) if i % step == 0]
-    reader.close()
-    return frames
 
 
 @pytest.fixture(scope="module")
 def juggle():
     """Every second frame of the first 120: an adult juggling, full body, moving sideways."""
-    return _frames("sam2_juggle.mp4", 60, step=2)
+    return sample_frames("sam2_juggle.mp4", 60, step=2)
 
 
 @pytest.fixture(scope="module")
 def coffee():
-    return _frames("sam2_coffee.mp4", 3)
+    return sample_frames("sam2_coffee.mp4", 3)
 
 
 def _centre_x(box):
@@ -112,7 +101,7 @@ def test_bystanders_walking_in_and_out_do_not_make_it_flicker_more():
     crop follows them (most frames plan one), and still pixels flip between person
     and background no more often than without following (measured: 0.00038 vs 0.00045;
     benchmarks/RESULTS.md "Bystanders")."""
-    frames = _frames("opencv_vtest.mp4", 90)
+    frames = sample_frames("opencv_vtest.mp4", 90)
     followed, crops = _flips_on_still_pixels(frames, True)
     plain, _ = _flips_on_still_pixels(frames, False)
     print(f"\nbystanders: flips on still pixels {followed:.5f} following, {plain:.5f} without; "

@@ -3,7 +3,7 @@ from dataclasses import fields
 import pytest
 
 from vbg_core.shared.errors import SettingsError
-from vbg_core.shared.models import REGISTRY
+from vbg_core.shared.models import SEGMENTATION_MODELS
 from vbg_core.shared.settings import (BLUR_LEVELS, TABLE, WORKER_KEYS, Settings, allowed, color_from_obs,
                                       color_to_obs, parse_blur, parse_color)
 
@@ -91,7 +91,7 @@ def test_every_listed_choice_is_accepted_and_nothing_else(key):
 
 
 def test_the_model_choices_are_the_registry():
-    assert allowed("model") == tuple(REGISTRY)
+    assert allowed("model") == SEGMENTATION_MODELS
 
 
 def test_the_worker_reads_the_quality_and_performance_keys():

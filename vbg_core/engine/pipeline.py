@@ -8,6 +8,7 @@ import numpy as np
 from . import roi
 from .compose import Compositor
 from .imaging import Pyramid, Workspace, aside
+from .pose import PoseTracker, PoseState
 from .refine import RefineState, for_model, guide_level, refine_lowres, upsample, upsample_colour
 from .segment import Memory, Segmenter, open_segmenter
 from .still import STILL_EDGE_EPS, STILL_EDGE_RADIUS, StillLook
@@ -23,7 +24,8 @@ class Pipeline:
     Holds the temporal state explicitly (and a recurrent model's); `reset()` starts a
     new stream."""
 
-    def __init__(self, settings: Settings, segmenter: Optional[Segmenter] = None, follow: bool = True):
+    def __init__(self, settings: Settings, segmenter: Optional[Segmenter] = None, follow: bool = True,
+                 bodies: bool = True):
         self.settings = settings
         self.segmenter = segmenter or open_segmenter(settings.model, settings.provider, settings.threads)
         self.compositor = Compositor(settings)
@@ -36,12 +38,16 @@ class Pipeline:
         self.state: Optional[RefineState] = None
         self.memory: Memory = None
         self.roi: Optional[roi.RoiState] = None
+        # pose.py: whole bodies, several people (the selfie model is for close-ups)
+        self.pose = PoseTracker(settings.provider, settings.threads) if bodies and plain else None
+        self.pose_state: Optional[PoseState] = None
         self._work = Workspace()
 
     def reset(self) -> None:
         self.state = None
         self.roi = None
         self.memory = None
+        self.pose_state = None
 
     def alpha(self, rgb_u8: np.ndarray, still: bool = False) -> np.ndarray:
         """RGB uint8 frame -> refined alpha uint8 of the same size (255 = person).
@@ -91,7 +97,7 @@ class Pipeline:
             aside(frame.gray, guide_level(frame.image.shape[:2]))
         output, self.memory = segmenter.infer_step(tensor, self.memory)
         clock("inference")
-        probs = segmenter.postprocess(output, frame.image.shape[:2])
+        probs = self._with_bodies(frame, segmenter.postprocess(output, frame.image.shape[:2]))
         state = self.state and resized_state(self.state, probs.shape)
         alpha_lo, self.state = refine_lowres(probs, frame.image if small is None else small,
                                              state, self.refining)
@@ -105,7 +111,8 @@ class Pipeline:
         if self.settings.edges:
             aside(frame.gray, guide_level(frame.image.shape[:2]))
         views = roi.PyramidViews(frame, self.segmenter.spec.input_hw)
-        alpha_lo, self.state, self.roi = followed(views, self.segmenter, self.roi, self.state, self.refining)
+        alpha_lo, self.state, self.roi = followed(views, self.segmenter, self.roi, self.state, self.refining,
+                                                  lambda probs: self._with_bodies(frame, probs))
         clock("inference")
         return alpha_lo
 
@@ -120,10 +127,34 @@ class Pipeline:
             self.roi = roi.follow(alpha_lo, None, frame.image.shape[:2], self.segmenter.spec.input_hw, True)
         return alpha_lo
 
+    def _with_bodies(self, frame: Pyramid, probs: np.ndarray) -> np.ndarray:
+        """The selfie model's probabilities with the tracked bodies' segmentation laid in."""
+        if self.pose is None:
+            return probs
+        result = self.pose(frame, self.pose_state, probs.shape)
+        self.pose_state = result.state
+        return probs if result.probs is None else combine(probs, result.probs)
+
     def _upsample(self, frame: Pyramid, alpha_lo: np.ndarray, still: bool = False) -> np.ndarray:
         if still and self.settings.edges:
             return upsample_colour(alpha_lo, frame, STILL_EDGE_RADIUS, STILL_EDGE_EPS, self._work)
         return upsample(alpha_lo, frame, self.settings.edges, self.state.luma_f32, self._work)
+
+
+# Inside a body's region the selfie model's probability is kept where it is at least
+# this sure: a second person the region's own segmentation leaves out (it segments its
+# one person), without the selfie model's unsure blobs over the bed.
+SELFIE_SURE = 0.95
+
+
+def combine(selfie_f32: np.ndarray, bodies_f32: np.ndarray) -> np.ndarray:
+    """Both models' person probabilities (same grid) -> one: inside the bodies' regions
+    (bodies_f32 >= 0) the pose model's, raised to the selfie model's where that one is
+    sure; the selfie model's elsewhere. Measured (RESULTS.md, "Whole bodies"): better
+    than the pose model's alone there, and than the maximum of both (which keeps the
+    selfie model's blobs over the bed and its halo around moving limbs)."""
+    sure = np.where(selfie_f32 >= SELFIE_SURE, selfie_f32, 0.0)
+    return np.where(bodies_f32 >= 0, np.maximum(bodies_f32, sure), selfie_f32).astype(np.float32)
 
 
 def model_view(frame: Pyramid, segmenter: Segmenter) -> Optional[np.ndarray]:
@@ -140,15 +171,22 @@ def model_view(frame: Pyramid, segmenter: Segmenter) -> Optional[np.ndarray]:
 GRID_SCALE = 2
 
 
+def _same(probs: np.ndarray) -> np.ndarray:
+    return probs
+
+
 def followed(views, segmenter: Segmenter, roi_state: Optional[roi.RoiState],
-             state: Optional[RefineState], settings: Settings):
+             state: Optional[RefineState], settings: Settings,
+             bodies: Callable[[np.ndarray], np.ndarray] = _same):
     """One frame, following the person: the model on the crop `views` hold (roi.look),
     at GRID_SCALE times the model's resolution (the full frame's alone at the model's),
-    then temporal smoothing and the soft threshold. What `vbg` runs after a stream's
-    first frame and the OBS worker on every frame.
+    `bodies` lays the tracked whole bodies into the probabilities (pose.py; `vbg` only
+    so far), then temporal smoothing and the soft threshold. What `vbg` runs after a
+    stream's first frame and the OBS worker on every frame.
     -> (alpha 0..1 float32, refine state, roi state)."""
     frame_hw, model_hw = views.frame_hw, segmenter.spec.input_hw
     probs, looked_full = roi.look(views, segmenter, roi_state, grid_size(frame_hw, model_hw))
+    probs = bodies(probs)
     (gh, gw) = probs.shape
     alpha_lo, state = refine_lowres(probs, views.guide(gw, gh), resized_state(state, (gh, gw)), settings)
     return alpha_lo, state, roi.follow(alpha_lo, roi_state, frame_hw, model_hw, looked_full)

