@@ -15,15 +15,24 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def pss_mb(pid: int) -> float:
-    """A process's proportional set size in MB (its share of shared pages); NaN when gone."""
+def _rollup_mb(pid: int, fields) -> float:
     try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                return int(line.split()[1]) / 1024
+        lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
     except OSError:
-        pass
-    return float("nan")
+        return float("nan")
+    return sum(int(line.split()[1]) for line in lines if line.split(":")[0] in fields) / 1024
+
+
+def pss_mb(pid: int) -> float:
+    """A process's proportional set size in MB (its share of shared pages: it moves when
+    OTHER processes map or unmap the same libraries); NaN when gone."""
+    return _rollup_mb(pid, ("Pss",))
+
+
+def private_mb(pid: int) -> float:
+    """A process's private memory in MB (pages no other process maps: what it alone
+    holds, unmoved by other processes); NaN when gone."""
+    return _rollup_mb(pid, ("Private_Clean", "Private_Dirty"))
 
 
 def machine() -> str:

@@ -4,12 +4,13 @@
 
 Headless OBS at 1280x720@30 with the bundled real video looping as a media source and
 the filter on it. Every minute the mode changes (colour, image, blur, transparent, in
-turn) and a row is recorded: OBS's and the worker's memory (proportional set size,
-from /proc/PID/smaps_rollup; at the minute's end, and the minute's lowest and highest
-of samples every 5 s: OBS's swings by tens of MB within a minute), render frames and
-skipped frames over the minute, and worker restarts; every 10 minutes the worker is killed (SIGKILL). At the end: memory
-growth per hour after the first 10 minutes (a least-squares slope), for OBS and for
-the worker. Target: < 5 MB per hour each.
+turn) and a row is recorded: OBS's and the worker's memory from /proc/PID/smaps_rollup
+(proportional set size at the minute's end, the minute's lowest and highest of samples
+every 5 s — OBS's swings by tens of MB within a minute — and the lowest private memory:
+PSS moves when OTHER processes load or drop the same libraries), render frames and
+skipped frames over the minute, and worker restarts; every 10 minutes the worker is
+killed (SIGKILL). At the end: memory growth per hour after the first 10 minutes (a
+least-squares slope), for OBS and for the worker. Target: < 5 MB per hour each.
 
 `--control`: the same OBS and video with OBS's own Color Correction (at its defaults)
 instead of the filter, no script, nothing switched or killed: how much OBS grows by
@@ -28,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.procstat import pss_mb  # noqa: E402
+from benchmarks.procstat import private_mb, pss_mb  # noqa: E402
 from tests.obs.harness import ObsInstance, media_source, vbg_filter  # noqa: E402
 
 VIDEO = ROOT / "samples" / "sam2_coffee.mp4"
@@ -39,14 +40,17 @@ MODES = [{"mode": "color", "color": 0xFF00FF00},
 
 
 def sample_minute(obs, until: float, every: float = 5.0):
-    """OBS's and the workers' PSS every `every` s until `until` -> (OBS MBs, workers' MBs).
-    A minute's lowest is the memory that stayed; its spread is what came and went."""
-    obs_mb, worker_mb = [], []
+    """OBS's and the workers' memory every `every` s until `until` -> {column: [MB]}:
+    PSS and private memory of each. A minute's lowest is the memory that stayed; its
+    spread is what came and went."""
+    samples = {"obs": [], "worker": [], "obs_private": [], "worker_private": []}
     while True:
-        obs_mb.append(round(pss_mb(obs.pid), 1))
-        worker_mb.append(round(sum(pss_mb(p) for p in obs.worker_pids()), 1))
+        workers = obs.worker_pids()
+        for key, measure in (("", pss_mb), ("_private", private_mb)):
+            samples["obs" + key].append(round(measure(obs.pid), 1))
+            samples["worker" + key].append(round(sum(measure(p) for p in workers), 1))
         if time.monotonic() >= until:
-            return obs_mb, worker_mb
+            return samples
         time.sleep(max(0.0, min(every, until - time.monotonic())))
 
 
@@ -78,10 +82,12 @@ def main(argv=None) -> int:
         with ObsInstance(home, scripts=scripts, sources=sources, env=env) as obs:
             start, last = time.monotonic(), obs.client.get_stats()
             for minute in range(1, args.minutes + 1):
-                obs_mb, worker_mb = sample_minute(obs, start + 60 * minute)
+                mb = sample_minute(obs, start + 60 * minute)
                 stats, workers = obs.client.get_stats(), obs.worker_pids()
-                rows.append({"minute": minute, "obs_mb": obs_mb[-1], "obs_min": min(obs_mb), "obs_max": max(obs_mb),
-                             "worker_mb": worker_mb[-1], "worker_min": min(worker_mb),
+                rows.append({"minute": minute, "obs_mb": mb["obs"][-1], "obs_min": min(mb["obs"]),
+                             "obs_max": max(mb["obs"]), "worker_mb": mb["worker"][-1],
+                             "worker_min": min(mb["worker"]), "obs_private_min": min(mb["obs_private"]),
+                             "worker_private_min": min(mb["worker_private"]),
                              "frames": stats.render_total_frames - last.render_total_frames,
                              "skipped": stats.render_skipped_frames - last.render_skipped_frames,
                              "restarts": obs.log_text().count(RESTART)})
@@ -100,7 +106,9 @@ def main(argv=None) -> int:
     print(f"growth after minute {after}: OBS {slope_per_hour(rows, 'obs_mb', after):+.1f} MB/h "
           f"(of each minute's lowest: {slope_per_hour(rows, 'obs_min', after):+.1f}), "
           f"worker {slope_per_hour(rows, 'worker_mb', after):+.1f} MB/h "
-          f"(lowest: {slope_per_hour(rows, 'worker_min', after):+.1f}) "
+          f"(lowest: {slope_per_hour(rows, 'worker_min', after):+.1f}); private memory, each minute's lowest: "
+          f"OBS {slope_per_hour(rows, 'obs_private_min', after):+.1f} MB/h, "
+          f"worker {slope_per_hour(rows, 'worker_private_min', after):+.1f} MB/h "
           f"({sum(r['skipped'] for r in rows)} of {sum(r['frames'] for r in rows)} frames skipped, "
           f"{rows[-1]['restarts']} restarts)")
     return 0
