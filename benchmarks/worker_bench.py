@@ -29,7 +29,7 @@ from vbg_core.engine.pipeline import followed  # noqa: E402
 from vbg_core.engine.refine import refine_lowres  # noqa: E402
 from vbg_core.engine.segment import Segmenter  # noqa: E402
 from vbg_core.shared.settings import Settings  # noqa: E402
-from vbg_core.worker import quantize  # noqa: E402
+from vbg_core.source_loop import quantize  # noqa: E402
 
 
 def readback(rgb, size):

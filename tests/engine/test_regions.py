@@ -12,7 +12,7 @@ from vbg_core.engine.imaging import shrink
 from vbg_core.engine.refine import refine_lowres, upsample
 from vbg_core.engine.segment import Segmenter
 from vbg_core.shared.settings import Settings
-from vbg_core.worker import quantize
+from vbg_core.source_loop import quantize
 
 LO = (256, 144)                     # what the filter reads back of a 16:9 frame
 

@@ -16,7 +16,7 @@ from realdata import ROOT, rvm_missing
 from vbg_core.cli import media
 from vbg_core.shared import models
 from vbg_core.shared.channel import Channel, pack_frame, split_mask
-from vbg_core.worker import IDLE_AFTER_S, Segmenters, SourceLoop
+from vbg_core.source_loop import IDLE_AFTER_S, Segmenters, SourceLoop
 
 SETTINGS = {"model": "rvm", "pause_when_still": False}
 SIZE = (512, 288)               # what OBS reads back for a 16:9 source with RVM

@@ -27,6 +27,7 @@ from vbg_core.cli.background import parse_background
 from vbg_core.engine import images
 from vbg_core.engine.compose import blur_background, fit_image
 from vbg_core.engine.pipeline import Pipeline
+from vbg_core.obs.panel import GROUP_NOTES
 from vbg_core.shared.settings import BLUR_LEVELS, TABLE, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -399,8 +400,10 @@ def test_properties_panel_shows_only_what_the_mode_uses(obs, mode, shown, photo,
     assert set(panel["top"]) == {"status", "refresh_status", "background", "quality", "performance"}
     assert " on cpu" in panel["top"]["status"]["label"], panel["top"]["status"]      # inference or idle
     for group in ("background", "quality", "performance"):       # the settings table, and nothing else
-        assert list(panel[group]) == [key.key for key in TABLE if key.group == group]
-        assert [p["label"] for p in panel[group].values()] == [key.label for key in TABLE if key.group == group]
+        note = [f"{group}_note"] if group in GROUP_NOTES else []
+        assert list(panel[group]) == note + [key.key for key in TABLE if key.group == group]
+        assert [p["label"] for p in panel[group].values()] == \
+            ([GROUP_NOTES[group]] if note else []) + [key.label for key in TABLE if key.group == group]
     assert panel["defaults"] == {key.key: key.default for key in TABLE}
     assert {name for name, prop in panel["background"].items() if prop["visible"]} == {"mode"} | shown
 

@@ -21,7 +21,7 @@ from tests.obs.harness import ObsInstance, image_source, known_settings, media_s
 from tests.obs.test_filter_e2e import PHOTO, GREEN, ask_helper, near_colour, photo, photo_regions, wait_for  # noqa: F401
 from vbg_core.engine.pipeline import Pipeline
 from vbg_core.shared.settings import KEYS, Settings
-from vbg_core.worker import FRAME_RATE_WINDOW_S, STATS_EVERY_S
+from vbg_core.source_loop import FRAME_RATE_WINDOW_S, STATS_EVERY_S
 
 pytestmark = pytest.mark.skipif(bool(rvm_missing()), reason=rvm_missing())
 ROOT = Path(__file__).resolve().parents[2]

@@ -20,7 +20,7 @@ from vbg_core.cli import media
 from vbg_core.engine import roi
 from vbg_core.engine.pipeline import Pipeline
 from vbg_core.shared.settings import Settings
-from vbg_core.worker import SETTLE_FRAMES
+from vbg_core.source_loop import SETTLE_FRAMES
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKER_SETTINGS = {"model": "landscape", "provider": "cpu", "threads": 1, "edge_refine": True,

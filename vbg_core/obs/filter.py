@@ -249,6 +249,9 @@ class VbgFilter:
         elif mode == "image":
             texture, backdrop_size, fit = backdrop
             params["bg"], params["bg_xform"] = texture, fit_uv(size, backdrop_size, fit)
+            if view.mode == "image":        # a picture (not a video's frame): fitted once, then
+                params["bg"] = gpu.fitted(view.image, texture, size, params.pop("bg_xform"))
+                mode = "blur"               # drawn as blur's frame-sized background is
         elif mode == "color":
             params["color"] = tuple(c / 255.0 for c in view.settings.color) + (1.0,)
         by_regions = gpu.composite(mode, guided, size, params, frame)

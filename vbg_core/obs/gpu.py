@@ -58,6 +58,7 @@ class Gpu:
         self.mask_width = 0                 # real mask width
         self.regions = None                 # RegionBuffer of the mask, made with it
         self.common = {}
+        self.fitted_for = None              # (picture, frame size, fit) the "fitted" texture holds
 
     # ---- drawing ----
     def _texrender(self, name: str, fmt: int):
@@ -208,6 +209,19 @@ class Gpu:
                 self.technique(technique, size, params, draw=lambda name=name: regions.draw(name, size))
         return True
 
+    def fitted(self, picture, texture, frame_size: Tuple[int, int], xform) -> object:
+        """A background picture fitted to the frame (`xform`: maths' fit_uv), drawn once
+        into a frame-sized texture and kept while the picture, the frame's size and the
+        fit stay: the composite then reads one texel per pixel, as blur's background,
+        instead of filtering the picture anew every frame. `picture`: the object owning
+        `texture`, compared by identity (held here, so a new one cannot reuse its id)."""
+        key = (frame_size, tuple(xform))
+        if self.fitted_for is None or self.fitted_for[0] is not picture or self.fitted_for[1:] != key:
+            params = {"image": texture, "bg": texture, "bg_xform": xform}
+            self.into("fitted", L.GS_RGBA, frame_size, lambda: self.technique("ImageBack", frame_size, params))
+            self.fitted_for = (picture,) + key
+        return self.lib.gs_texrender_get_texture(self._texrender("fitted", L.GS_RGBA))
+
     def blur(self, small, small_size, frame_size, sigma_720: float):
         """Mask-weighted background blur at reduced resolution -> texture. It starts
         from `small`, the frame's area average at mask size (already made for the
@@ -231,7 +245,7 @@ class Gpu:
             readback.free()
         for target in self.targets.values():
             self.lib.gs_texrender_destroy(target)
-        self.targets = {}
+        self.targets, self.fitted_for = {}, None
         if self.mask_tex:
             self.lib.gs_texture_destroy(self.mask_tex)
             self.mask_tex = None

@@ -2,7 +2,8 @@
 (vbg_core/shared/settings.py: TABLE); the one key it names, the mode, is looked up there.
 
 Groups as a user thinks: Background (mode, then only the controls that mode uses),
-Quality (model, edges, smoothing, threshold, softness), Performance (provider,
+Quality (what the default path does, in words; model, edges, smoothing, threshold,
+softness), Performance (provider,
 threads), and a status line saying what is really happening.
 """
 
@@ -10,6 +11,11 @@ from ..shared.settings import KEYS, TABLE, Key
 from . import libobs as L
 
 GROUPS = (("background", "Background"), ("quality", "Quality"), ("performance", "Performance"))
+# A group's first line, in plain words (an info text named "<group>_note")
+GROUP_NOTES = {"quality": "The default model looks at a crop that follows the person (the whole frame is "
+                          "checked every half second, and at once when the person is lost); the mask is "
+                          "steadied over time where the picture is still, and its edges follow the "
+                          "picture's own detail."}
 # the obs_data_* type of each kind of setting
 MODE = KEYS["mode"]           # its list shows and hides the other controls
 DATA_TYPES = {"string": "string", "path": "string", "color": "int", "bool": "bool", "int": "int", "double": "double"}
@@ -53,6 +59,9 @@ class Panel:
         for group, label in GROUPS:
             content = lib.obs_properties_create()
             lib.obs_properties_add_group(props, group.encode(), label.encode(), L.OBS_GROUP_NORMAL, content)
+            if group in GROUP_NOTES:
+                lib.obs_properties_add_text(content, f"{group}_note".encode(), GROUP_NOTES[group].encode(),
+                                            L.OBS_TEXT_INFO)
             for key in TABLE:
                 if key.group == group:
                     self._add(content, key)
