@@ -18,9 +18,9 @@ import numpy as np
 
 from .engine import motion, regions, roi
 from .engine.pipeline import followed
-from .shared.channel import CROP, Channel, split_frame
+from .shared.channel import CROP, Channel, pack_mask, split_frame
 from .shared.errors import VbgError
-from .engine.refine import for_model, refine_lowres
+from .engine.refine import for_model, guided_coefficients, refine_lowres
 from .engine.segment import Segmenter, open_segmenter
 from .shared.settings import WORKER_KEYS, Settings
 
@@ -163,7 +163,7 @@ class SourceLoop:
         self.infer_ms = 0.8 * self.infer_ms + 0.2 * (time.perf_counter() - started) * 1000 \
             if self.infer_ms else (time.perf_counter() - started) * 1000
         mask = quantize(alpha)
-        message = pad_rows(mask).tobytes() + regions.pack(mask)
+        message = pack_mask(pad_rows(mask).tobytes(), self.coefficients(alpha), regions.pack(mask))
         self.channel.masks.write(message, mask.shape[1], mask.shape[0], slot.frame_id)
         self.mask_times.append(time.monotonic())
         self.ask_crop(slot.frame_id)
@@ -180,6 +180,17 @@ class SourceLoop:
             probs = cv2.resize(probs, (rgb.shape[1], rgb.shape[0]), interpolation=cv2.INTER_LINEAR)
         alpha, self.state = refine_lowres(probs, rgb, self.state, self.refining)
         return alpha
+
+    def coefficients(self, alpha: np.ndarray) -> bytes:
+        """With edge refinement on, the guided filter's coefficients at the mask's size
+        (the filter draws alpha = a * luma + b from them), made from the same alpha and
+        guide as `vbg`'s (refine.upsample); float16 pairs. Made here, on about 1 ms of
+        the worker's CPU, rather than in four float passes on the GPU: at 512x288 while
+        following they cost OBS 12 ms a frame in llvmpipe (benchmarks/RESULTS-obs.md)."""
+        if not self.settings.edges:
+            return b""
+        mean_a, mean_b = guided_coefficients(alpha, self.state.luma_f32)
+        return cv2.merge((mean_a, mean_b)).astype(np.float16).tobytes()
 
     def views(self, frame, rgb: np.ndarray) -> roi.ReadbackViews:
         """The frame and the crop the filter read back (if any), for roi.look."""

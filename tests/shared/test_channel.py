@@ -15,9 +15,9 @@ import cv2
 import numpy as np
 import pytest
 
-from vbg_core.shared.channel import CROP, FRAME_CAP, VERSION, Channel, Slot, pack_frame, split_frame, split_mask
+from vbg_core.shared.channel import CROP, FRAME_CAP, VERSION, Channel, Slot, pack_frame, pack_mask, split_frame, split_mask
 from vbg_core.cli import media
-from vbg_core.engine import roi
+from vbg_core.engine import refine, roi
 from vbg_core.engine.pipeline import Pipeline
 from vbg_core.shared.settings import Settings
 from vbg_core.source_loop import SETTLE_FRAMES
@@ -165,6 +165,13 @@ def test_frame_messages_carry_the_crop_they_hold():
     assert (frame.full, frame.crop_size, frame.crop) == (full, (0, 0), b"")
 
 
+def test_mask_messages_carry_their_coefficients_and_regions():
+    mask, coefficients, regions = bytes(range(8)) * 2, bytes(range(4)) * 8, b"regions"
+    message = pack_mask(mask, coefficients, regions)
+    assert split_mask(Slot(1, 0.0, 8, 2, message)) == (mask, coefficients, regions)
+    assert split_mask(Slot(1, 0.0, 8, 2, pack_mask(mask, b"", b""))) == (mask, b"", b"")
+
+
 def test_worker_round_trip_on_a_real_photo(channel, portrait):
     """Frames with ids in, masks with the same ids out; the mask covers the person
     (who fills most of this portrait: no crop is asked for, roi.MAX_SHARE). The mask
@@ -190,9 +197,15 @@ def test_worker_round_trip_on_a_real_photo(channel, portrait):
         worker.terminate()
         worker.wait(timeout=10)
     assert channel.crops.read() is not None and not channel.crops.read().data, "no crop asked for"
-    mask_bytes, regions = split_mask(slot)
+    mask_bytes, coefficients, regions = split_mask(slot)
     assert regions, "the mask carries its regions"
-    mask = np.frombuffer(mask_bytes, np.uint8).reshape(144, 256) > 127
+    alpha = np.frombuffer(mask_bytes, np.uint8).reshape(144, 256) / 255.0
+    mask = alpha > 0.5
+    # the guided filter's coefficients, as the filter draws them: a * luma + b at the
+    # mask's own size gives back about the mask (edges on by default)
+    a, b = np.moveaxis(np.frombuffer(coefficients, np.float16).reshape(144, 256, 2).astype(np.float32), 2, 0)
+    guided = np.clip(a * refine.luma_f32(rgba[:, :, :3].copy(), (144, 256)) + b, 0, 1)
+    assert np.abs(guided - alpha).mean() < 0.03 and np.abs(guided - alpha)[mask].mean() < 0.03
     truth_small = cv2.resize(truth.astype(np.uint8), (256, 144), interpolation=cv2.INTER_NEAREST) > 0
     iou = (mask & truth_small).sum() / (mask | truth_small).sum()
     print(f"\nworker round trip: median {1000 * np.median(latencies):.1f} ms, IoU {iou:.3f}, {stats}")

@@ -37,15 +37,13 @@ def effect_body() -> str:
 
 def test_the_shader_is_compiled_with_the_cpus_constants():
     shader = compiled_defines()
-    assert set(shader) == {"LUMA", "EDGE_RADIUS", "EDGE_EPS", "BLUR_WEIGHT_FLOOR"}
+    assert set(shader) == {"LUMA", "BLUR_WEIGHT_FLOOR"}
     # luma: the CPU's own function on pure red, green and blue
     cpu_luma = refine.luma_f32(np.array([[[255, 0, 0], [0, 255, 0], [0, 0, 255]]], np.uint8))[0]
     assert cpu_luma == pytest.approx(shader["LUMA"], abs=1e-6)
-    # the guided filter's window and regularisation, as the CPU calls it
+    # the regions are certain only as far as the guided filter (the worker's) reaches
     defaults = inspect.signature(refine.guided_coefficients).parameters
-    assert (defaults["radius"].default, defaults["eps"].default) == (shader["EDGE_RADIUS"], shader["EDGE_EPS"])
-    # the regions are certain only as far as the shader's guided filter reaches
-    assert regions.MARGIN == 2 * shader["EDGE_RADIUS"] + 1
+    assert regions.MARGIN == 2 * defaults["radius"].default + 1
     # the blur's weight floor, measured: a weight of 0.0005 everywhere is floored, so
     # the background comes out at 0.0005 / floor of the frame's value
     frame = np.full((72, 128, 3), 200, np.uint8)

@@ -24,14 +24,14 @@ EFFECT_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "vbg.effe
 # the file and checks this table against it)
 PARAMS = {
     "ViewProj": "float4x4",     # set by libobs
-    "image": "texture2d", "guide": "texture2d", "mask": "texture2d", "coef": "texture2d",
+    "image": "texture2d", "mask": "texture2d", "coef": "texture2d",
     "bg": "texture2d", "src_texel": "float2", "footprint": "float2", "taps": "int",
-    "lo_size": "float2", "mask_u_scale": "float", "blur_step": "float2", "blur_size": "float2",
+    "mask_u_scale": "float", "blur_step": "float2", "blur_size": "float2",
     "blur_sigma": "float", "blur_pairs": "int", "blur_norm": "float", "color": "float4",
     "bg_xform": "float4",
 }
 TECHNIQUES = (
-    "Downsample", "GuidedH", "GuidedV", "Box", "BlurPrep", "BlurH", "BlurV",
+    "Downsample", "BlurPrep", "BlurH", "BlurV",
     "ColorGuided", "ColorPlain", "ImageGuided", "ImagePlain", "BlurGuided", "BlurPlain",
     "TransparentGuided", "TransparentPlain",
     "Person", "ColorBack", "ImageBack", "BlurBack", "TransparentBack",

@@ -222,8 +222,8 @@ class VbgFilter:
         worker is ready to draw with."""
         slot = self.channel.masks.read(self.mask_id)
         if slot is not None and slot.height:
-            mask, regions = split_mask(slot)
-            self.gpu.upload_mask(mask, slot.width, slot.height, regions)
+            mask, coefficients, regions = split_mask(slot)
+            self.gpu.upload_mask(mask, slot.width, slot.height, regions, coefficients)
             self.mask_id, self.mask_stamp = slot.frame_id, slot.stamp
             self.mask_size = (slot.width, slot.height)
         alive_since = self.worker.alive_since
@@ -236,11 +236,8 @@ class VbgFilter:
 
     def _composite(self, view: View, frame, size, small, lo) -> None:
         gpu = self.gpu
-        gpu.use_mask(self.mask_size)
-        guided = view.settings.edges
-        if guided:      # the guide at the mask's size (twice the readback's while following)
-            guide = small if self.mask_size == lo else gpu.downsample("guide", frame, size, self.mask_size)
-            gpu.guided(guide, self.mask_size)
+        gpu.use_mask()
+        guided = view.settings.edges and gpu.coef_tex is not None   # made by the worker
         params, mode = {"image": frame}, view.mode
         backdrop = self._backdrop(view) if mode in ("image", "video") else None
         mode = "image" if backdrop else "blur" if mode == "video" else mode   # no video frame yet: blur

@@ -2,10 +2,11 @@
 (video_render, or between obs_enter_graphics/obs_leave_graphics).
 
 Resources are made once and reused: texrenders by name, two stage surfaces per
-readback (one-frame-late), one dynamic GS_R8 mask texture. Full-resolution pixels
-never reach Python: per frame Python reads back the frame at the model's size (RGBA),
-and while the worker follows a person the crop it asked for at the model's size too,
-and uploads one R8 alpha (up to twice the model's size).
+readback (one-frame-late), two dynamic textures for the worker's mask and its guided
+filter's coefficients. Full-resolution pixels never reach Python: per frame Python
+reads back the frame at the model's size (RGBA), and while the worker follows a person
+the crop it asked for at the model's size too, and uploads one R8 alpha (up to twice
+the model's size) and its coefficients (RG16F, the same size).
 """
 
 import ctypes
@@ -53,7 +54,9 @@ class Gpu:
         self.effect = effect.load(lib)
         self.targets = {}
         self.readbacks = {"full": Readback(lib), "crop": Readback(lib)}
+        self.textures = {}                  # uploaded by name: (texture, (w, h))
         self.mask_tex = None
+        self.coef_tex = None                # the guided filter's coefficients (the worker's)
         self.mask_size = None               # (padded width, height) of mask_tex
         self.mask_width = 0                 # real mask width
         self.regions = None                 # RegionBuffer of the mask, made with it
@@ -159,40 +162,42 @@ class Gpu:
         crop = self.readbacks["crop"].collect()
         sink(full, crop if crop is not None and crop[3][0] == full[3][0] else None)
 
-    def upload_mask(self, data: bytes, width: int, height: int, regions: bytes = b"") -> None:
-        """One R8 mask (rows padded to a multiple of 4 bytes) into the reused texture,
-        and its regions (channel format) into the reused vertex buffer."""
+    def upload_mask(self, data: bytes, width: int, height: int, regions: bytes = b"",
+                    coefficients: bytes = b"") -> None:
+        """One R8 mask (rows padded to a multiple of 4 bytes) and the guided filter's
+        coefficients made with it (float16 pairs, or none) into reused textures, and its
+        regions (channel format) into the reused vertex buffer."""
         if self.regions is None:
             self.regions = RegionBuffer(self.lib)
         self.regions.load(regions)
-        lib, stride = self.lib, len(data) // height
-        if self.mask_size != (stride, height):
-            if self.mask_tex:
-                lib.gs_texture_destroy(self.mask_tex)
-            self.mask_tex = lib.gs_texture_create(stride, height, L.GS_R8, 1, None, L.GS_DYNAMIC)
-            self.mask_size = (stride, height)
-        buffer = (ctypes.c_ubyte * len(data)).from_buffer_copy(data)
-        lib.gs_texture_set_image(self.mask_tex, buffer, stride, False)
-        self.mask_width = width
+        stride = len(data) // height
+        self.mask_tex = self._upload("mask", L.GS_R8, (stride, height), data, stride)
+        self.mask_size, self.mask_width = (stride, height), width
+        self.coef_tex = self._upload("coef", L.GS_RG16F, (width, height), coefficients, width * 4) \
+            if coefficients else None
+
+    def _upload(self, name: str, fmt: int, size: Tuple[int, int], data: bytes, linesize: int):
+        """`data` into the reused dynamic texture `name`, made anew when its size
+        changes -> the texture (None if the GPU cannot make one of `fmt`)."""
+        lib = self.lib
+        texture, made = self.textures.get(name, (None, None))
+        if made != size:
+            if texture:
+                lib.gs_texture_destroy(texture)
+            texture = lib.gs_texture_create(size[0], size[1], fmt, 1, None, L.GS_DYNAMIC)
+            self.textures[name] = (texture, size)
+        if texture:
+            lib.gs_texture_set_image(texture, (ctypes.c_ubyte * len(data)).from_buffer_copy(data), linesize, False)
+        return texture
 
     def begin_frame(self) -> None:
         self.common = {}
 
-    def use_mask(self, lo_size: Tuple[int, int]) -> None:
+    def use_mask(self) -> None:
         """Parameters of this frame's mask, set with every later draw."""
-        self.common = {"mask": self.mask_tex, "lo_size": lo_size,
-                       "mask_u_scale": self.mask_width / self.mask_size[0]}
-
-    def guided(self, guide, lo_size: Tuple[int, int]):
-        """Low-res guided filter -> texture of (mean_a, mean_b) (four small separable
-        passes); it becomes the `coef` of later draws."""
-        along_x, along_y = (1.0 / lo_size[0], 0.0), (0.0, 1.0 / lo_size[1])
-        sums = self.pass_into("guided_h", L.GS_RGBA32F, lo_size, "GuidedH", {"guide": guide})
-        ab = self.pass_into("guided_v", L.GS_RGBA32F, lo_size, "GuidedV", {"image": sums, "blur_step": along_y})
-        ab_x = self.pass_into("box_h", L.GS_RGBA32F, lo_size, "Box", {"image": ab, "blur_step": along_x})
-        coef = self.pass_into("box_v", L.GS_RGBA32F, lo_size, "Box", {"image": ab_x, "blur_step": along_y})
-        self.common["coef"] = coef
-        return coef
+        self.common = {"mask": self.mask_tex, "mask_u_scale": self.mask_width / self.mask_size[0]}
+        if self.coef_tex is not None:
+            self.common["coef"] = self.coef_tex
 
     def composite(self, mode: str, guided: bool, size: Tuple[int, int], params: dict, frame) -> bool:
         """The full-resolution pass of `mode` (colour, image, blur, transparent). With
@@ -246,9 +251,10 @@ class Gpu:
         for target in self.targets.values():
             self.lib.gs_texrender_destroy(target)
         self.targets, self.fitted_for = {}, None
-        if self.mask_tex:
-            self.lib.gs_texture_destroy(self.mask_tex)
-            self.mask_tex = None
+        for texture, _ in self.textures.values():
+            if texture:
+                self.lib.gs_texture_destroy(texture)
+        self.textures, self.mask_tex, self.coef_tex = {}, None, None
         if self.regions is not None:
             self.regions.free()
             self.regions = None
@@ -310,4 +316,3 @@ def readback_size(frame_size: Tuple[int, int], model_hw: Tuple[int, int]) -> Tup
     into the model as `vbg render` does, and the mask comes back at this size."""
     (w, h) = frame_size
     return fit_box((h, w), model_hw, fill=False)[:2]
-

@@ -18,10 +18,15 @@ blocks the worker should serve (the others' headers' beats are unused). Layout
                                     height), then the crop, RGBA at the model's size
                                     (none when the crop's size is 0 x 0)
     stats    mailbox   worker -> OBS   JSON: provider, inference ms, mask rate, error
-    masks    mailbox   worker -> OBS   uint8 alpha (255 = person) covering the frame,
+    masks    mailbox   worker -> OBS   MASK_HEAD (the coefficients' byte count), then
+                                    uint8 alpha (255 = person) covering the frame,
                                     rows padded to 4 bytes (at most MAX_PIXELS; the grid of
-                                    engine/pipeline.py is 512x288, RVM 640x360); then
-                                    the mask's regions (REGIONS below, made by
+                                    engine/pipeline.py is 512x288, RVM 640x360); then,
+                                    with edge refinement on, the guided filter's
+                                    coefficients at the mask's size (float16 pairs
+                                    mean_a, mean_b per pixel: engine/refine.py's
+                                    guided_coefficients; none when off); then the mask's
+                                    regions (REGIONS below, made by
                                     vbg_core/engine/regions.py)
     crops    mailbox   worker -> OBS   the rectangle to read back next (CROP: x0, y0,
                                     x1, y1 in the frame's unit square), or no data: none
@@ -52,8 +57,9 @@ from multiprocessing import shared_memory
 from typing import Optional, Tuple
 
 MAGIC = b"VBGC"
-VERSION = 4     # 2: masks carry their regions; 3: one worker, a hub lists the sources;
-                # 4: crops, and frames and masks up to 640x360 (RVM's input)
+VERSION = 5     # 2: masks carry their regions; 3: one worker, a hub lists the sources;
+                # 4: crops, and frames and masks up to 640x360 (RVM's input);
+                # 5: masks carry the guided filter's coefficients
 ALIGN = 64
 SLOTS = 3
 MAX_SIDE = 640                      # the long side of frames and masks
@@ -74,7 +80,10 @@ REGION_HEADER = struct.Struct("<III")
 REGION_VERTICES = 6                 # per rectangle
 REGION_VERTEX_BYTES = 16 + 8        # position + uv
 MAX_RECTS = 512
-MASK_CAP = MAX_PIXELS + 3 * MAX_SIDE + REGION_HEADER.size + MAX_RECTS * REGION_VERTICES * REGION_VERTEX_BYTES
+MASK_HEAD = struct.Struct("<I")     # bytes of coefficients after the mask (0: none)
+COEF_BYTES = 4                      # per mask pixel: two float16
+MASK_CAP = (MASK_HEAD.size + MAX_PIXELS + 3 * MAX_SIDE + MAX_PIXELS * COEF_BYTES
+            + REGION_HEADER.size + MAX_RECTS * REGION_VERTICES * REGION_VERTEX_BYTES)
 
 _HEADER = struct.Struct("<4sIIIdd")          # magic, version, obs pid, worker pid, beats
 _SLOT = struct.Struct("<QQdIII")             # seq, frame id, stamp, w, h, nbytes
@@ -82,10 +91,16 @@ _INDEX = struct.Struct("<Q")
 _POSIX = shared_memory._USE_POSIX
 
 
-def split_mask(slot: "Slot") -> Tuple[bytes, bytes]:
-    """A masks-mailbox message -> (the mask, rows padded to 4 bytes; its regions)."""
-    size = (slot.width + 3) // 4 * 4 * slot.height
-    return slot.data[:size], slot.data[size:]
+def pack_mask(mask_rows: bytes, coefficients: bytes, regions: bytes) -> bytes:
+    return MASK_HEAD.pack(len(coefficients)) + mask_rows + coefficients + regions
+
+
+def split_mask(slot: "Slot") -> Tuple[bytes, bytes, bytes]:
+    """A masks-mailbox message -> (the mask, rows padded to 4 bytes; its guided
+    filter's coefficients, or b""; its regions)."""
+    (coefficients,), start = MASK_HEAD.unpack_from(slot.data), MASK_HEAD.size
+    end = start + (slot.width + 3) // 4 * 4 * slot.height
+    return slot.data[start:end], slot.data[end:end + coefficients], slot.data[end + coefficients:]
 
 
 @dataclass(frozen=True)

@@ -28,8 +28,7 @@ REGION_BLOCK = 4
 REGION_MARGIN = 2 * EDGE_RADIUS + 1
 
 # the constants the shader is compiled with, by the names vbg.effect uses
-SHADER_DEFINES = {"LUMA": LUMA, "EDGE_RADIUS": EDGE_RADIUS, "EDGE_EPS": EDGE_EPS,
-                  "BLUR_WEIGHT_FLOOR": BLUR_WEIGHT_FLOOR}
+SHADER_DEFINES = {"LUMA": LUMA, "BLUR_WEIGHT_FLOOR": BLUR_WEIGHT_FLOOR}
 
 
 def _shader_literal(value) -> str:
@@ -91,3 +90,4 @@ def fit_uv(frame_wh: Tuple[int, int], image_wh: Tuple[int, int], fit: str):
         return 1.0, 1.0, 0.0, 0.0
     sw, sh, y0, x0 = fit_box((ih, iw), (h, w), fill=fit == "cover")
     return w / sw, h / sh, -x0 / sw, -y0 / sh
+
