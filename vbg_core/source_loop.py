@@ -18,7 +18,8 @@ import numpy as np
 
 from .engine import motion, regions, roi
 from .engine.pipeline import followed
-from .shared.channel import CROP, Channel, pack_mask, split_frame
+from .shared.channel import Channel
+from .shared.messages import CROP, pack_mask, split_frame
 from .shared.errors import VbgError
 from .engine.refine import for_model, guided_coefficients, refine_lowres
 from .engine.segment import Segmenter, open_segmenter

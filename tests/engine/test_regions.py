@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from vbg_core.engine import regions
-from vbg_core.shared.channel import MAX_RECTS, REGION_CLASSES, REGION_HEADER, REGION_VERTICES
+from vbg_core.shared.messages import MAX_RECTS, REGION_CLASSES, REGION_HEADER, REGION_VERTICES
 from vbg_core.engine.imaging import shrink
 from vbg_core.engine.refine import refine_lowres, upsample
 from vbg_core.engine.segment import Segmenter

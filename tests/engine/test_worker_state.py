@@ -15,7 +15,8 @@ import pytest
 from realdata import ROOT, rvm_missing
 from vbg_core.cli import media
 from vbg_core.shared import models
-from vbg_core.shared.channel import Channel, pack_frame, split_mask
+from vbg_core.shared.channel import Channel
+from vbg_core.shared.messages import pack_frame, split_mask
 from vbg_core.source_loop import IDLE_AFTER_S, Segmenters, SourceLoop
 
 SETTINGS = {"model": "rvm", "pause_when_still": False}

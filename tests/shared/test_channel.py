@@ -15,7 +15,8 @@ import cv2
 import numpy as np
 import pytest
 
-from vbg_core.shared.channel import CROP, FRAME_CAP, VERSION, Channel, Slot, pack_frame, pack_mask, split_frame, split_mask
+from vbg_core.shared.channel import VERSION, Channel, Slot
+from vbg_core.shared.messages import CROP, FRAME_CAP, pack_frame, pack_mask, split_frame, split_mask
 from vbg_core.cli import media
 from vbg_core.engine import refine, roi
 from vbg_core.engine.pipeline import Pipeline

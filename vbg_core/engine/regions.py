@@ -17,7 +17,7 @@ from typing import Tuple
 import cv2
 import numpy as np
 
-from ..shared.channel import MAX_RECTS, REGION_CLASSES, REGION_HEADER
+from ..shared.messages import MAX_RECTS, REGION_CLASSES, REGION_HEADER
 from ..shared.maths import REGION_BLOCK as BLOCK, REGION_MARGIN as MARGIN
 
 BACKGROUND, PERSON, EDGE = (REGION_CLASSES.index(name) for name in ("background", "person", "edge"))
@@ -50,7 +50,7 @@ def runs(classes: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
 
 
 def pack(mask_u8: np.ndarray, block: int = BLOCK) -> bytes:
-    """The regions of a mask in the channel's format (channel.REGION_*), or b"" when
+    """The regions of a mask in the channel's format (messages.REGION_*), or b"" when
     they would take more than MAX_RECTS rectangles (then the filter computes the
     alpha everywhere, as without regions)."""
     h, w = mask_u8.shape

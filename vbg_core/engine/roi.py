@@ -12,7 +12,7 @@ State is explicit: `box, state = plan(...)`, `state = follow(alpha, state, ...)`
 starting from `None` (the first frame of a stream is always a full-frame look).
 `look` decides crop / full / lost for both `vbg` (the crop cut from the frame) and the
 OBS worker (the crop the filter read back where the worker asked, see
-shared/channel.py): one piece of code, two sources of pixels ("views").
+shared/messages.py): one piece of code, two sources of pixels ("views").
 """
 
 from dataclasses import dataclass

@@ -12,7 +12,8 @@ import threading
 from dataclasses import dataclass
 from typing import Optional
 
-from ..shared.channel import CROP, Channel, pack_frame, split_mask
+from ..shared.channel import Channel
+from ..shared.messages import CROP, pack_frame, split_mask
 from ..shared.errors import SettingsError
 from ..shared.maths import fit_uv
 from ..shared.models import get_model
@@ -165,7 +166,7 @@ class VbgFilter:
 
     def _stage_crop(self, frame, size, model_hw) -> None:
         """The rectangle the worker asked for last, read back at the model's size
-        (channel.py: following the person)."""
+        (shared/messages.py: following the person)."""
         slot = self.channel.crops.read(self.crop_id)
         if slot is not None:
             self.crop_id = slot.frame_id

@@ -14,7 +14,7 @@ import math
 from ctypes import byref
 from typing import Callable, Optional, Tuple
 
-from ..shared.channel import REGION_CLASSES
+from ..shared.messages import REGION_CLASSES
 from ..shared.maths import blur_plan, blur_radius, fit_box
 from . import effect, libobs as L
 from .readback import Readback

@@ -5,7 +5,7 @@ to the frame. Inside OBS's graphics context only."""
 import ctypes
 from typing import Tuple
 
-from ..shared.channel import MAX_RECTS, REGION_CLASSES, REGION_HEADER, REGION_VERTEX_BYTES, REGION_VERTICES
+from ..shared.messages import MAX_RECTS, REGION_CLASSES, REGION_HEADER, REGION_VERTEX_BYTES, REGION_VERTICES
 from . import libobs as L
 
 

@@ -12,31 +12,11 @@ blocks the worker should serve (the others' headers' beats are unused). Layout
     header   64 B   magic "VBGC", version, obs pid, worker pid,
                     obs heartbeat, worker heartbeat (time.monotonic(), f64)
     settings mailbox   OBS -> worker   JSON of the filter's settings
-    frames   mailbox   OBS -> worker   FRAME_HEAD (the source's size, the crop's size
-                                    and rectangle), then the whole frame, RGBA uint8
-                                    at about the model's size (the slot's width and
-                                    height), then the crop, RGBA at the model's size
-                                    (none when the crop's size is 0 x 0)
+    frames   mailbox   OBS -> worker   the frame read back, and the crop (messages.py)
     stats    mailbox   worker -> OBS   JSON: provider, inference ms, mask rate, error
-    masks    mailbox   worker -> OBS   MASK_HEAD (the coefficients' byte count), then
-                                    uint8 alpha (255 = person) covering the frame,
-                                    rows padded to 4 bytes (at most MAX_PIXELS; the grid of
-                                    engine/pipeline.py is 512x288, RVM 640x360); then,
-                                    with edge refinement on, the guided filter's
-                                    coefficients at the mask's size (float16 pairs
-                                    mean_a, mean_b per pixel: engine/refine.py's
-                                    guided_coefficients; none when off); then the mask's
-                                    regions (REGIONS below, made by
-                                    vbg_core/engine/regions.py)
-    crops    mailbox   worker -> OBS   the rectangle to read back next (CROP: x0, y0,
-                                    x1, y1 in the frame's unit square), or no data: none
-
-Following the person (vbg_core/engine/roi.py): the worker asks for a crop around the
-person; the filter keeps reading back the whole frame at the model's size (the full
-looks every roi.FULL_EVERY frames and at once when the crop is lost, motion
-detection and the temporal filter's guide read it, as `vbg` does) and, while a crop is
-asked for, that rectangle too, stretched to the model's size. The crop arrives a frame
-or two after it was asked for: each frame says which rectangle it holds.
+    masks    mailbox   worker -> OBS   the mask, its coefficients and regions (messages.py)
+    crops    mailbox   worker -> OBS   the rectangle to read back next (messages.CROP),
+                                    or no data: none
 
 A mailbox is `SLOTS` slots plus the index of the newest one. Each slot is a 64-byte
 slot header (sequence, frame id, timestamp, width, height, byte count) then its data.
@@ -54,7 +34,9 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing import shared_memory
-from typing import Optional, Tuple
+from typing import Optional
+
+from .messages import CROP, FRAME_CAP, MASK_CAP
 
 MAGIC = b"VBGC"
 VERSION = 5     # 2: masks carry their regions; 3: one worker, a hub lists the sources;
@@ -62,66 +44,12 @@ VERSION = 5     # 2: masks carry their regions; 3: one worker, a hub lists the s
                 # 5: masks carry the guided filter's coefficients
 ALIGN = 64
 SLOTS = 3
-MAX_SIDE = 640                      # the long side of frames and masks
-MAX_PIXELS = 640 * 360              # frames, crops and masks are model-sized: the largest input is RVM's
-FRAME_HEAD = struct.Struct("<IIIIdddd")     # source w, h; crop w, h; crop x0, y0, x1, y1
-FRAME_CAP = ALIGN + 2 * MAX_PIXELS * 4      # the head, the whole frame and a crop
-CROP = struct.Struct("<dddd")
 JSON_CAP = 4096
-
-# The regions after a mask: where its full-resolution alpha is certainly 0
-# (background), certainly 1 (person), or must be computed (edge), as rectangles in
-# the frame's unit square, each two triangles ready for a vertex buffer. A header of
-# rectangle counts per class, then every vertex's position (x, y, 0, 0: libobs'
-# 16-byte vec3) and then every vertex's uv (x, y), classes in REGION_CLASSES order.
-# An empty region list (too many rectangles, or none made) means "compute everywhere".
-REGION_CLASSES = ("background", "person", "edge")
-REGION_HEADER = struct.Struct("<III")
-REGION_VERTICES = 6                 # per rectangle
-REGION_VERTEX_BYTES = 16 + 8        # position + uv
-MAX_RECTS = 512
-MASK_HEAD = struct.Struct("<I")     # bytes of coefficients after the mask (0: none)
-COEF_BYTES = 4                      # per mask pixel: two float16
-MASK_CAP = (MASK_HEAD.size + MAX_PIXELS + 3 * MAX_SIDE + MAX_PIXELS * COEF_BYTES
-            + REGION_HEADER.size + MAX_RECTS * REGION_VERTICES * REGION_VERTEX_BYTES)
 
 _HEADER = struct.Struct("<4sIIIdd")          # magic, version, obs pid, worker pid, beats
 _SLOT = struct.Struct("<QQdIII")             # seq, frame id, stamp, w, h, nbytes
 _INDEX = struct.Struct("<Q")
 _POSIX = shared_memory._USE_POSIX
-
-
-def pack_mask(mask_rows: bytes, coefficients: bytes, regions: bytes) -> bytes:
-    return MASK_HEAD.pack(len(coefficients)) + mask_rows + coefficients + regions
-
-
-def split_mask(slot: "Slot") -> Tuple[bytes, bytes, bytes]:
-    """A masks-mailbox message -> (the mask, rows padded to 4 bytes; its guided
-    filter's coefficients, or b""; its regions)."""
-    (coefficients,), start = MASK_HEAD.unpack_from(slot.data), MASK_HEAD.size
-    end = start + (slot.width + 3) // 4 * 4 * slot.height
-    return slot.data[start:end], slot.data[end:end + coefficients], slot.data[end + coefficients:]
-
-
-@dataclass(frozen=True)
-class Frame:
-    """A frames-mailbox message, taken apart."""
-    source_size: Tuple[int, int]    # (w, h) of the filter's input
-    full: bytes                     # RGBA rows of the whole frame (the slot's w x h)
-    crop_size: Tuple[int, int]      # (w, h), (0, 0) = no crop
-    crop_rect: Tuple[float, float, float, float]    # x0, y0, x1, y1 in the unit square
-    crop: bytes
-
-
-def pack_frame(source_size, full: bytes, crop_size=(0, 0), crop_rect=(0.0,) * 4, crop: bytes = b"") -> bytes:
-    head = FRAME_HEAD.pack(*source_size, *crop_size, *crop_rect)
-    return head + bytes(ALIGN - len(head)) + full + crop
-
-
-def split_frame(slot: "Slot") -> Frame:
-    values = FRAME_HEAD.unpack_from(slot.data)
-    end = ALIGN + slot.width * slot.height * 4
-    return Frame(values[:2], slot.data[ALIGN:end], values[2:4], values[4:], slot.data[end:])
 
 
 def _align(n: int) -> int:

@@ -1,0 +1,86 @@
+"""The messages in the channel's mailboxes (shared/channel.py carries them; its VERSION
+covers these layouts too). Standard library only: OBS's embedded Python imports this.
+
+    frames   OBS -> worker   FRAME_HEAD (the source's size, the crop's size and
+                             rectangle, padded to FRAME_HEAD_BYTES), then the whole
+                             frame, RGBA uint8 at about the model's size (the slot's
+                             width and height), then the crop, RGBA at the model's size
+                             (none when the crop's size is 0 x 0)
+    masks    worker -> OBS   MASK_HEAD (the coefficients' byte count), then uint8 alpha
+                             (255 = person) covering the frame, rows padded to 4 bytes
+                             (at most MAX_PIXELS; the grid of engine/pipeline.py is
+                             512x288, RVM 640x360); then, with edge refinement on, the
+                             guided filter's coefficients at the mask's size (float16
+                             pairs mean_a, mean_b per pixel: engine/refine.py's
+                             guided_coefficients; none when off); then the mask's
+                             regions (below, made by vbg_core/engine/regions.py)
+    crops    worker -> OBS   the rectangle to read back next (CROP: x0, y0, x1, y1 in
+                             the frame's unit square), or no data: none
+
+Following the person (vbg_core/engine/roi.py): the worker asks for a crop around the
+person; the filter keeps reading back the whole frame at the model's size (the full
+looks every roi.FULL_EVERY frames and at once when the crop is lost, motion
+detection and the temporal filter's guide read it, as `vbg` does) and, while a crop is
+asked for, that rectangle too, stretched to the model's size. The crop arrives a frame
+or two after it was asked for: each frame says which rectangle it holds.
+"""
+
+import struct
+from dataclasses import dataclass
+from typing import Tuple
+
+MAX_SIDE = 640                      # the long side of frames and masks
+MAX_PIXELS = 640 * 360              # frames, crops and masks are model-sized: the largest input is RVM's
+FRAME_HEAD = struct.Struct("<IIIIdddd")     # source w, h; crop w, h; crop x0, y0, x1, y1
+FRAME_HEAD_BYTES = 64                       # FRAME_HEAD, padded
+FRAME_CAP = FRAME_HEAD_BYTES + 2 * MAX_PIXELS * 4      # the head, the whole frame and a crop
+CROP = struct.Struct("<dddd")
+
+# The regions after a mask: where its full-resolution alpha is certainly 0
+# (background), certainly 1 (person), or must be computed (edge), as rectangles in
+# the frame's unit square, each two triangles ready for a vertex buffer. A header of
+# rectangle counts per class, then every vertex's position (x, y, 0, 0: libobs'
+# 16-byte vec3) and then every vertex's uv (x, y), classes in REGION_CLASSES order.
+# An empty region list (too many rectangles, or none made) means "compute everywhere".
+REGION_CLASSES = ("background", "person", "edge")
+REGION_HEADER = struct.Struct("<III")
+REGION_VERTICES = 6                 # per rectangle
+REGION_VERTEX_BYTES = 16 + 8        # position + uv
+MAX_RECTS = 512
+MASK_HEAD = struct.Struct("<I")     # bytes of coefficients after the mask (0: none)
+COEF_BYTES = 4                      # per mask pixel: two float16
+MASK_CAP = (MASK_HEAD.size + MAX_PIXELS + 3 * MAX_SIDE + MAX_PIXELS * COEF_BYTES
+            + REGION_HEADER.size + MAX_RECTS * REGION_VERTICES * REGION_VERTEX_BYTES)
+
+
+def pack_mask(mask_rows: bytes, coefficients: bytes, regions: bytes) -> bytes:
+    return MASK_HEAD.pack(len(coefficients)) + mask_rows + coefficients + regions
+
+
+def split_mask(slot) -> Tuple[bytes, bytes, bytes]:
+    """A masks-mailbox message -> (the mask, rows padded to 4 bytes; its guided
+    filter's coefficients, or b""; its regions)."""
+    (coefficients,), start = MASK_HEAD.unpack_from(slot.data), MASK_HEAD.size
+    end = start + (slot.width + 3) // 4 * 4 * slot.height
+    return slot.data[start:end], slot.data[end:end + coefficients], slot.data[end + coefficients:]
+
+
+@dataclass(frozen=True)
+class Frame:
+    """A frames-mailbox message, taken apart."""
+    source_size: Tuple[int, int]    # (w, h) of the filter's input
+    full: bytes                     # RGBA rows of the whole frame (the slot's w x h)
+    crop_size: Tuple[int, int]      # (w, h), (0, 0) = no crop
+    crop_rect: Tuple[float, float, float, float]    # x0, y0, x1, y1 in the unit square
+    crop: bytes
+
+
+def pack_frame(source_size, full: bytes, crop_size=(0, 0), crop_rect=(0.0,) * 4, crop: bytes = b"") -> bytes:
+    head = FRAME_HEAD.pack(*source_size, *crop_size, *crop_rect)
+    return head + bytes(FRAME_HEAD_BYTES - len(head)) + full + crop
+
+
+def split_frame(slot) -> Frame:
+    values = FRAME_HEAD.unpack_from(slot.data)
+    end = FRAME_HEAD_BYTES + slot.width * slot.height * 4
+    return Frame(values[:2], slot.data[FRAME_HEAD_BYTES:end], values[2:4], values[4:], slot.data[end:])
