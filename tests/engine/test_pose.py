@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from realdata import load_photo, sample_frames
-from vbg_core.engine import metrics, pose_geometry
+from vbg_core.engine import metrics, pose, pose_geometry
 from vbg_core.engine.imaging import Pyramid
 from vbg_core.engine.pipeline import Pipeline
 from vbg_core.engine.pose import PoseTracker
@@ -89,6 +89,35 @@ def test_both_children_on_the_bed_are_kept(tracker, bedroom):
         hips = [body.landmarks[33] for body in result.bodies]
         person = result.probs > 0.5
         assert all(person[int(y), int(x)] for x, y in hips)
+
+
+def test_a_child_hidden_for_a_moment_is_taken_back_in_his_last_region(tracker, bedroom):
+    """Two children tracked; one is painted over for a frame (as when he hides behind
+    his sister): that frame draws one body, and the next frame has him back from his
+    last region, long before the detector's next turn. Hidden for longer, his region
+    is given up after HOLD frames (it costs a landmark run a frame while held)."""
+    results = _track(tracker, bedroom[:8])
+    state = results[-1].state
+    assert len(state.rects) == 2
+    hidden = _painted_over(bedroom[8], results[-1].bodies[1])
+    during = tracker(Pyramid(hidden), state, hidden.shape[:2])
+    assert len(during.bodies) == 1 and len(during.state.held) == 1
+    after = tracker(Pyramid(bedroom[9]), during.state, hidden.shape[:2])
+    assert len(after.bodies) == 2 and after.state.since_detect == 1     # no detector run
+    state = during.state
+    for _ in range(pose.HOLD):
+        state = tracker(Pyramid(hidden), state, hidden.shape[:2]).state
+    assert state.held == () and len(state.rects) == 1
+
+
+def _painted_over(rgb, body):
+    """The frame with the body's landmarks' box (and a margin) filled with one colour."""
+    out = rgb.copy()
+    x0, y0 = body.landmarks[:33].min(axis=0) - 30
+    x1, y1 = body.landmarks[:33].max(axis=0) + 30
+    h, w = rgb.shape[:2]
+    out[max(0, int(y0)):min(h, int(y1)), max(0, int(x0)):min(w, int(x1))] = np.median(rgb, axis=(0, 1))
+    return out
 
 
 def test_a_cut_is_not_smeared(juggle, bedroom):

@@ -6,6 +6,9 @@ detector (`pose_detect`) runs only to (re)find people: on a stream's first frame
 once when a tracked person's presence drops (a cut, someone leaving: the same frame is
 searched again, so an old region never paints the new picture), and every
 DETECT_EVERY frames to look for someone new (or, with nobody tracked, for anyone).
+A person lost is looked for again in their last region for HOLD frames (not drawn
+meanwhile): a child who turns away or is hidden behind another scores a low presence
+for a frame or two, and the detector rarely finds them again (bedroom clip).
 Up to MAX_PEOPLE people, one region each; a detection whose region is centred near a
 tracked one is the same person. Only whole bodies (down to the knees) are tracked: a
 close-up is left to the selfie model, so a head-and-shoulders camera costs the detector
@@ -30,6 +33,7 @@ MAX_PEOPLE = 3
 DETECT_EVERY = 8        # frames between detector runs while tracking (or while nobody is)
 MIN_PRESENCE = 0.5      # the landmark model's pose presence below which a person is lost
 SAME_PERSON = 0.8       # closeness (pose_geometry) above which two regions are one person
+HOLD = 2                # frames a lost person's last region is looked at again
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,7 @@ class PoseState:
     rects: Tuple[geometry.Rect, ...]    # the regions to look at in the next frame
     since_detect: int                   # frames since the detector last ran
     view: int = 0                       # the detector's next view (pose_detect.views), in turn
+    held: Tuple[Tuple[geometry.Rect, int], ...] = ()    # lost people's last regions, frames left to retry
 
 
 @dataclass(frozen=True)
@@ -54,24 +59,36 @@ class PoseTracker:
         self.landmarks = LandmarkModel(provider, threads)
 
     def __call__(self, frame: Pyramid, state: Optional[PoseState], grid_hw) -> PoseResult:
-        bodies, lost = self._track(frame, state.rects if state is not None else ())
+        frame_hw = frame.image.shape[:2]
+        bodies, lost, held = self._track(frame, state)
         since = state.since_detect + 1 if state is not None else DETECT_EVERY
         view = state.view if state is not None else 0
         lost = lost or state is None
         if lost or since >= DETECT_EVERY:       # someone lost (a cut?) or a new stream: every view, now
-            looks = range(len(views(frame.image.shape[:2]))) if lost else [view]
+            looks = range(len(views(frame_hw))) if lost else [view]
             for look in looks:
                 bodies = self._add_found(frame, bodies, look)
-            since, view = 0, (view + 1) % len(views(frame.image.shape[:2]))
+            since, view = 0, (view + 1) % len(views(frame_hw))
         bodies = tuple(bodies)
-        next_state = PoseState(tuple(b.next_rect() for b in bodies), since, view)
-        return PoseResult(bodies, self._probs(bodies, frame.image.shape[:2], grid_hw), next_state)
+        next_state = PoseState(tuple(b.next_rect() for b in bodies), since, view, held)
+        return PoseResult(bodies, self._probs(bodies, frame_hw, grid_hw), next_state)
 
-    def _track(self, frame: Pyramid, rects) -> Tuple[list, bool]:
-        """-> (the bodies still tracked, whether one was lost: gone, or no longer whole)."""
-        bodies = [self.landmarks(frame, rect) for rect in rects]
-        still = [b for b in bodies if kept(b, frame.image.shape[:2], False)]
-        return distinct(still), len(still) < len(bodies)
+    def _track(self, frame: Pyramid, state: Optional[PoseState]) -> Tuple[list, bool, tuple]:
+        """-> (the bodies still tracked, whether one was lost: gone, or no longer whole,
+        the regions to look at again). Someone lost while their hips are in the frame
+        (a low presence: turned away, hidden) is looked for in their last region for
+        HOLD frames, and taken back only as a new person would be (`kept`, admitting)."""
+        if state is None:
+            return [], False, ()
+        frame_hw = frame.image.shape[:2]
+        bodies = [self.landmarks(frame, rect) for rect in state.rects]
+        retried = [self.landmarks(frame, rect) for rect, _ in state.held]
+        tracked = [kept(b, frame_hw, False) for b in bodies]
+        back = [kept(b, frame_hw, True) for b in retried]
+        held = [(b.rect, HOLD) for b, k in zip(bodies, tracked) if not k and b.whole(frame_hw, False)]
+        held += [(rect, left - 1) for (rect, left), k in zip(state.held, back) if not k and left > 1]
+        found = [b for b, k in zip(bodies + retried, tracked + back) if k]
+        return distinct(found)[:MAX_PEOPLE], not all(tracked), tuple(held[:MAX_PEOPLE])
 
     def _add_found(self, frame: Pyramid, bodies: list, view: int) -> list:
         for detection in self.detector(frame, view):
