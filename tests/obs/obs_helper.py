@@ -7,9 +7,13 @@ and obspython). It watches the folder named by VBG_TEST_TRIGGER_DIR:
   properties panel through libobs, applies the mode to run its modified callback,
   and writes what a user would see to `panel.json` (every property of every group,
   with a list's item labels, and the filter type's defaults as OBS holds them; then deletes the trigger).
+- `memory`: writes what OBS's process holds to `memory.json`: libobs' outstanding
+  allocations (`bnum_allocs`, the count OBS logs as leaks at exit) and Python's objects
+  after a full collection; then deletes the trigger.
 """
 
 import ctypes
+import gc
 import importlib
 import json
 import os
@@ -97,6 +101,14 @@ def dump_panel(request):
         json.dump(result, handle)
 
 
+def dump_memory():
+    libobs = ctypes.CDLL("libobs.so.0")
+    libobs.bnum_allocs.restype = ctypes.c_long
+    gc.collect()
+    with open(os.path.join(FOLDER, "memory.json"), "w") as handle:
+        json.dump({"libobs_allocations": libobs.bnum_allocs(), "python_objects": len(gc.get_objects())}, handle)
+
+
 def check():
     if not FOLDER:
         return
@@ -110,6 +122,10 @@ def check():
             request = json.load(handle)
         dump_panel(request)
         os.remove(trigger)          # only now: the test reads panel.json once this is gone
+    trigger = os.path.join(FOLDER, "memory")
+    if os.path.exists(trigger):
+        dump_memory()
+        os.remove(trigger)
 
 
 def script_load(settings):

@@ -158,8 +158,13 @@ class Channel:
 
     @classmethod
     def create(cls, name: str, obs_pid: int) -> "Channel":
+        """A new block; it starts all zeros (a new POSIX shm object or Windows paging-file
+        mapping is zero-filled), so it is not written over. Zeroing it from Python made a
+        9 MB temporary inside OBS, and freeing it raised glibc's dynamic mmap threshold
+        for the whole process from about 1.4 MB to 9 MB: every allocation below 9 MB (OBS's
+        1.4 MB video frames among them) then came from malloc's arenas, which keep what is
+        freed (benchmarks/RESULTS-obs.md, issue 14)."""
         shm = _open_shm(name, True, BLOCK_SIZE)      # owner-only (0600 on POSIX); fails if the name exists
-        shm.buf[:BLOCK_SIZE] = bytes(BLOCK_SIZE)
         _HEADER.pack_into(shm.buf, 0, MAGIC, VERSION, obs_pid, 0, time.monotonic(), 0.0)
         return cls(shm, owner=True)
 
