@@ -33,7 +33,7 @@ MAX_PEOPLE = 3
 DETECT_EVERY = 8        # frames between detector runs while tracking (or while nobody is)
 MIN_PRESENCE = 0.5      # the landmark model's pose presence below which a person is lost
 SAME_PERSON = 0.8       # closeness (pose_geometry) above which two regions are one person
-HOLD = 2                # frames a lost person's last region is looked at again
+HOLD = 1                # frames a lost person's last region is looked at again
 
 
 @dataclass(frozen=True)
