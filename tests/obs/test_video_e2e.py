@@ -120,11 +120,21 @@ def test_without_looping_the_last_frame_stays_and_agrees_with_vbg_render(obs, cl
     set_filter(obs, mode="video", video_path=str(CLIP), video_loop=False)
     last = len(clip) - 1
 
-    def on_last_frame(rgba):
+    # Until the new settings are in effect the looping video still plays, and passes its
+    # last frame every 2 s: only the last frame held for 1.5 s on every screenshot is the
+    # new video's (a looping one leaves it within a frame), and by then the temporal
+    # smoothing has settled.
+    held_since = []
+
+    def held_on_last_frame(rgba):
         index, error = nearest_clip_frame(rgba, clip, background)
-        return index == last and error < 4, f"nearest clip frame {index} (MAD {error:.1f}), not the last"
-    wait_for(obs, on_last_frame, timeout=15)
-    time.sleep(1.5)                          # held, and the temporal smoothing has settled
+        if index != last or error >= 4:
+            held_since.clear()
+            return False, f"nearest clip frame {index} (MAD {error:.1f}), not the last"
+        held_since[:] = held_since or [time.monotonic()]
+        held = time.monotonic() - held_since[0]
+        return held >= 1.5, f"the last frame, held {held:.1f} s"
+    wait_for(obs, held_on_last_frame, timeout=20)
     gpu = obs.screenshot("Person")[:, :, :3]
     assert nearest_clip_frame(gpu, clip, background)[0] == last, "the last frame stays"
     frame_png = tmp_path / "last.png"
