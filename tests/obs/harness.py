@@ -193,7 +193,7 @@ class ObsInstance:
         runtime.mkdir(mode=0o700, exist_ok=True)
         env = dict(os.environ, HOME=str(self.home), XDG_CONFIG_HOME=str(self.home / ".config"),
                    XDG_RUNTIME_DIR=str(runtime), DISPLAY=display, LIBGL_ALWAYS_SOFTWARE="1",
-                   QT_QPA_PLATFORM="xcb", **self.extra_env)
+                   QT_QPA_PLATFORM="xcb", PYTHONFAULTHANDLER="1", **self.extra_env)
         for name in ("WAYLAND_DISPLAY", "QT_QPA_PLATFORM_PLUGIN_PATH", "QT_PLUGIN_PATH"):
             env.pop(name, None)         # opencv-python points these at its own Qt
         self.stdout = open(self.home / "obs-stdout.txt", "wb")
@@ -275,8 +275,15 @@ class ObsInstance:
         return logs[-1] if logs else None
 
     def log_text(self) -> str:
+        """OBS's log; if OBS died of a signal, then the end of its own output, where
+        Python's faulthandler (PYTHONFAULTHANDLER, above) wrote every thread's Python
+        stack (OBS on Linux keeps no crash report)."""
         path = self.log_path()
-        return path.read_text(errors="replace") if path else ""
+        text = path.read_text(errors="replace") if path else ""
+        if isinstance(self.returncode, int) and self.returncode < 0:
+            output = (self.home / "obs-stdout.txt").read_text(errors="replace")
+            text += f"\n---- OBS died of signal {-self.returncode}; the end of its output ----\n{output[-4000:]}"
+        return text
 
     def worker_pids(self) -> List[int]:
         return [pid for pid in child_pids(self.pid) if "vbg_core.worker" in cmdline(pid)]
