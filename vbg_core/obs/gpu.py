@@ -129,21 +129,14 @@ class Gpu:
         """Area average of `frame` into `size`: taps x taps bilinear samples per output
         pixel, evenly spread over its footprint, each averaging about 2x2 texels
         (an exact box for even integer footprints)."""
-        footprint = (frame_size[0] / size[0], frame_size[1] / size[1])
-        taps = max(1, min(MAX_TAPS, math.ceil(max(footprint) / 2 - 1e-6)))
-        return self.pass_into(name, fmt, size, technique, {
-            "image": frame, "src_texel": (1.0 / frame_size[0], 1.0 / frame_size[1]),
-            "footprint": footprint, "taps": taps})
+        return self.pass_into(name, fmt, size, technique, area_params(frame, frame_size, frame_size, size))
 
     def downsample_region(self, name: str, frame, frame_size, region, size):
         """Area average of the rectangle `region` (x0, y0, x1, y1 in frame pixels) of
         `frame` into `size`, stretched: the whole frame is drawn with an orthographic
         view of only that rectangle."""
         x0, y0, x1, y1 = region
-        footprint = ((x1 - x0) / size[0], (y1 - y0) / size[1])
-        taps = max(1, min(MAX_TAPS, math.ceil(max(footprint) / 2 - 1e-6)))
-        params = {"image": frame, "src_texel": (1.0 / frame_size[0], 1.0 / frame_size[1]),
-                  "footprint": footprint, "taps": taps}
+        params = area_params(frame, frame_size, (x1 - x0, y1 - y0), size)
         return self.into(name, L.GS_RGBA, size, lambda: self.technique("Downsample", frame_size, params),
                          view=region)
 
@@ -262,6 +255,15 @@ class Gpu:
         self.effect.free()
 
 
+def area_params(frame, frame_size, extent, size) -> dict:
+    """The area average's parameters (Downsample, BlurPrep): `extent` (w, h) of the
+    frame's pixels shrunk into `size`, read with at most MAX_TAPS taps per axis."""
+    footprint = (extent[0] / size[0], extent[1] / size[1])
+    taps = max(1, min(MAX_TAPS, math.ceil(max(footprint) / 2 - 1e-6)))
+    return {"image": frame, "src_texel": (1.0 / frame_size[0], 1.0 / frame_size[1]),
+            "footprint": footprint, "taps": taps}
+
+
 def gaussian_params(sigma: float) -> dict:
     """The shader's Gaussian: the CPU's radius (maths.blur_radius), read as bilinear
     pairs of taps; its normalisation."""
@@ -273,6 +275,7 @@ def gaussian_params(sigma: float) -> dict:
 def readback_size(frame_size: Tuple[int, int], model_hw: Tuple[int, int]) -> Tuple[int, int]:
     """The frame's size fitted inside the model's input with its aspect kept (for a
     16:9 source exactly the model's 256x144). The worker's Segmenter stretches it
-    into the model as `vbg render` does, and the mask comes back at this size."""
+    into the model as `vbg render` does, and the mask comes back at this size (at
+    twice it while the worker follows a person: pipeline.grid_size)."""
     (w, h) = frame_size
     return fit_box((h, w), model_hw, fill=False)[:2]
