@@ -35,6 +35,13 @@ def private_mb(pid: int) -> float:
     return _rollup_mb(pid, ("Private_Clean", "Private_Dirty"))
 
 
+def dirty_mb(pid: int) -> float:
+    """A process's private dirty memory in MB (its heap, stacks and written pages: what a
+    leak grows; private clean pages come and go as other processes stop sharing a
+    library); NaN when gone."""
+    return _rollup_mb(pid, ("Private_Dirty",))
+
+
 def machine() -> str:
     """One line naming the CPU, the OS, OBS's version and the (emulated) GPU."""
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()

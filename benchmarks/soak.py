@@ -6,10 +6,10 @@ Headless OBS at 1280x720@30 with the bundled real video looping as a media sourc
 the filter on it. Every minute the mode changes (colour, image, blur, transparent, in
 turn) and a row is recorded: OBS's and the worker's memory from /proc/PID/smaps_rollup
 (proportional set size at the minute's end, the minute's lowest and highest of samples
-every 5 s — OBS's swings by tens of MB within a minute — and the lowest private memory:
-PSS moves when OTHER processes load or drop the same libraries), render frames and
-skipped frames over the minute, and worker restarts; every 10 minutes the worker is
-killed (SIGKILL). At the end: memory growth per hour after the first 10 minutes (a
+every 5 s — OBS's swings by tens of MB within a minute — the lowest private memory, as
+PSS moves when OTHER processes load or drop the same libraries, and the lowest private
+dirty memory, what a leak grows), render frames and skipped frames over the minute, and
+worker restarts; every 10 minutes the worker is killed (SIGKILL). At the end: memory growth per hour after the first 10 minutes (a
 least-squares slope), for OBS and for the worker. Target: < 5 MB per hour each.
 
 `--control`: the same OBS and video with OBS's own Color Correction (at its defaults)
@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.procstat import private_mb, pss_mb  # noqa: E402
+from benchmarks.procstat import dirty_mb, private_mb, pss_mb  # noqa: E402
 from tests.obs.harness import ObsInstance, media_source, vbg_filter  # noqa: E402
 
 VIDEO = ROOT / "samples" / "sam2_coffee.mp4"
@@ -43,10 +43,10 @@ def sample_minute(obs, until: float, every: float = 5.0):
     """OBS's and the workers' memory every `every` s until `until` -> {column: [MB]}:
     PSS and private memory of each. A minute's lowest is the memory that stayed; its
     spread is what came and went."""
-    samples = {"obs": [], "worker": [], "obs_private": [], "worker_private": []}
+    samples = {f"{who}{key}": [] for who in ("obs", "worker") for key in ("", "_private", "_dirty")}
     while True:
         workers = obs.worker_pids()
-        for key, measure in (("", pss_mb), ("_private", private_mb)):
+        for key, measure in (("", pss_mb), ("_private", private_mb), ("_dirty", dirty_mb)):
             samples["obs" + key].append(round(measure(obs.pid), 1))
             samples["worker" + key].append(round(sum(measure(p) for p in workers), 1))
         if time.monotonic() >= until:
@@ -88,6 +88,7 @@ def main(argv=None) -> int:
                              "obs_max": max(mb["obs"]), "worker_mb": mb["worker"][-1],
                              "worker_min": min(mb["worker"]), "obs_private_min": min(mb["obs_private"]),
                              "worker_private_min": min(mb["worker_private"]),
+                             "obs_dirty_min": min(mb["obs_dirty"]), "worker_dirty_min": min(mb["worker_dirty"]),
                              "frames": stats.render_total_frames - last.render_total_frames,
                              "skipped": stats.render_skipped_frames - last.render_skipped_frames,
                              "restarts": obs.log_text().count(RESTART)})
@@ -108,7 +109,9 @@ def main(argv=None) -> int:
           f"worker {slope_per_hour(rows, 'worker_mb', after):+.1f} MB/h "
           f"(lowest: {slope_per_hour(rows, 'worker_min', after):+.1f}); private memory, each minute's lowest: "
           f"OBS {slope_per_hour(rows, 'obs_private_min', after):+.1f} MB/h, "
-          f"worker {slope_per_hour(rows, 'worker_private_min', after):+.1f} MB/h "
+          f"worker {slope_per_hour(rows, 'worker_private_min', after):+.1f} MB/h; private dirty: "
+          f"OBS {slope_per_hour(rows, 'obs_dirty_min', after):+.1f} MB/h, "
+          f"worker {slope_per_hour(rows, 'worker_dirty_min', after):+.1f} MB/h "
           f"({sum(r['skipped'] for r in rows)} of {sum(r['frames'] for r in rows)} frames skipped, "
           f"{rows[-1]['restarts']} restarts)")
     return 0

@@ -21,7 +21,7 @@ from ..shared.settings import Settings
 from . import libobs as L
 from .background_video import BackgroundVideo, open_video
 from .frame_stats import FrameStats
-from .status import Facts, line
+from .status import Facts, State, Status, status
 from .gpu import Gpu, ImageFile, readback_size
 from .panel import read_settings
 from .supervisor import WorkerProcess
@@ -76,6 +76,7 @@ class VbgFilter:
         self.died_logged: Optional[float] = None        # the worker's loss this filter last reported
         self.gpu: Optional[Gpu] = None
         self.gpu_failed = ""
+        self.was_behind = False                 # the status said last that the worker lags
         self.view = View(Settings(), "blur", None, "")
         self.garbage = queue.SimpleQueue()      # replaced images, freed on the graphics thread
         self.settings_sent = 0
@@ -270,9 +271,11 @@ class VbgFilter:
             self.garbage.get_nowait().free()
 
     # ---- status ----
-    def status(self) -> str:
+    def status(self) -> Status:
         """What is really happening, in plain words (UI or supervisor thread)."""
-        return line(self.status_facts(), self.view.notice)
+        said = status(self.status_facts(), self.view.notice)
+        self.was_behind = said.state is State.BEHIND
+        return said
 
     def status_facts(self) -> Facts:
         message = Channel.get_json(self.channel.stats)
@@ -281,7 +284,7 @@ class VbgFilter:
         fresh = message and alive_since is not None and message[0] >= alive_since * 1000
         return Facts(gpu_failed=self.gpu_failed, wanted=worker.wanted, alive=alive_since is not None,
                             problem=worker.problem,     # stats' counter: the worker's time.monotonic() in ms
-                            stats=message[1] if fresh else {})
+                            stats=message[1] if fresh else {}, was_behind=self.was_behind)
 
     # ---- teardown ----
     def free_gpu(self) -> None:

@@ -122,7 +122,7 @@ class Plugin:
 
     def get_properties(self, handle):
         item = self.filters.get(handle)
-        return self.panel.build(item.status() if item else "add the filter to a source to see its status")
+        return self.panel.build(str(item.status()) if item else "add the filter to a source to see its status")
 
     def update(self, handle: int, data) -> None:
         item = self.filters.get(handle)
@@ -163,9 +163,8 @@ class Plugin:
             self.stats_at = now
         logged, self.logged = self.logged, {}      # only live filters stay in it
         for item in self.filters.all():
-            status = item.status()
-            self.logged[item] = status.split(",")[0]
-            if logged.get(item) != self.logged[item]:
+            status = self.logged[item] = item.status()
+            if status.news_after(logged.get(item)):
                 item.log(f"status: {status}")
             if periodic:
                 item.log(f"stats: {status}; {item.frame_stats.summary()}; worker restarts {item.worker.restarts}")

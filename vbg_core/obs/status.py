@@ -8,16 +8,19 @@ this order (the first that holds wins, so two states can never be said at once):
     STARTING      a worker was started and has not reported yet (or loads its model)
     WORKER_ERROR  the worker runs but cannot segment (model, provider, settings)
     IDLE          the worker runs and keeps the last mask: nothing moves
-    RUNNING       the worker segments frames (and says so when it cannot keep up)
+    BEHIND        the worker segments frames but cannot keep up with OBS's frame rate
+    RUNNING       the worker segments frames
     WAITING       nothing asked for a worker yet: the source has not been shown
 
 A settings notice (a background image that cannot be read, ...) is about the
-settings, not the worker: it follows the state's sentence. Standard library only.
+settings, not the worker: it follows the state's sentence. The sentences of IDLE,
+BEHIND and RUNNING carry figures that change every report: `Status.news_after` says
+when a line is news (for the log). Standard library only.
 """
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Tuple
+from typing import Optional, Tuple
 
 
 class State(Enum):
@@ -26,6 +29,7 @@ class State(Enum):
     STARTING = "starting"
     WORKER_ERROR = "worker error"
     IDLE = "idle"
+    BEHIND = "behind"
     RUNNING = "running"
     WAITING = "waiting"
 
@@ -37,6 +41,7 @@ class Facts:
     alive: bool             # a worker process runs
     problem: str            # why no worker runs ("" = none known)
     stats: dict             # the running worker's newest report ({} = none yet)
+    was_behind: bool = False    # the state decided last was BEHIND
 
 
 def decide(facts: Facts) -> Tuple[State, str]:
@@ -53,8 +58,8 @@ def decide(facts: Facts) -> Tuple[State, str]:
         note = f"; {stats['note']}" if stats.get("note") else ""
         if stats.get("still_rate") and not stats.get("mask_rate"):
             return State.IDLE, f"idle on {stats['provider']}: the picture is still, so the last mask is kept{note}"
-        if behind(stats):
-            return State.RUNNING, (f"{stats['model']}: {stats['mask_rate']:.0f} masks/s of "
+        if behind(stats, facts.was_behind):
+            return State.BEHIND, (f"{stats['model']}: {stats['mask_rate']:.0f} masks/s of "
                                    f"{stats['frame_rate']:.0f} (inference on {stats['provider']}, "
                                    f"{stats['infer_ms']:.0f} ms per mask) — {SLOW_ADVICE}{note}")
         return State.RUNNING, (f"inference on {stats['provider']}, {stats['infer_ms']:.1f} ms per mask, "
@@ -66,17 +71,39 @@ def decide(facts: Facts) -> Tuple[State, str]:
 
 # The worker cannot keep up when it makes (or rightly keeps) masks for fewer than this
 # share of the frames OBS draws; the filter still draws the newest mask every frame.
+# Once behind, it has caught up only at CAUGHT_UP: a worker near the line (masks/s are
+# counted over 1 s) would otherwise flip between the two sentences every report.
 KEEPS_UP = 0.8
+CAUGHT_UP = 0.9
 SLOW_ADVICE = "use a GPU (Inference on), or the landscape model"
 
 
-def behind(stats: dict) -> bool:
+def behind(stats: dict, was_behind: bool = False) -> bool:
     """Whether the worker's masks lag the frame rate (stats of a running worker)."""
     offered = stats.get("frame_rate", 0.0)
-    return offered > 0 and stats.get("mask_rate", 0.0) + stats.get("still_rate", 0.0) < KEEPS_UP * offered
+    share = CAUGHT_UP if was_behind else KEEPS_UP
+    return offered > 0 and stats.get("mask_rate", 0.0) + stats.get("still_rate", 0.0) < share * offered
 
 
-def line(facts: Facts, notice: str) -> str:
+SAID_WITH_FIGURES = (State.IDLE, State.BEHIND, State.RUNNING)
+
+
+@dataclass(frozen=True)
+class Status:
     """The status line: the state's sentence, then the settings notice if any."""
-    sentence = decide(facts)[1]
-    return f"{sentence}; {notice}" if notice else sentence
+    state: State
+    sentence: str
+    notice: str
+
+    def __str__(self) -> str:
+        return f"{self.sentence}; {self.notice}" if self.notice else self.sentence
+
+    def news_after(self, before: Optional["Status"]) -> bool:
+        """Whether this line is news after `before` (the log's rule): another state or
+        notice, or other words in a state whose sentence has no figures (an error)."""
+        return before is None or (before.state, before.notice) != (self.state, self.notice) or (
+            self.state not in SAID_WITH_FIGURES and before.sentence != self.sentence)
+
+
+def status(facts: Facts, notice: str) -> Status:
+    return Status(*decide(facts), notice)
