@@ -33,6 +33,7 @@ from benchmarks.procstat import dirty_mb, private_mb, pss_mb  # noqa: E402
 from tests.obs.harness import ObsInstance, media_source, vbg_filter  # noqa: E402
 
 VIDEO = ROOT / "samples" / "sam2_coffee.mp4"
+NAN = float("nan")
 RESTART = "[obs-vbg] worker killed by SIGKILL"    # the supervisor's line (status and stats lines repeat its words)
 MODES = [{"mode": "color", "color": 0xFF00FF00},
          {"mode": "image", "image_path": str(ROOT / "samples" / "rocket.jpg")},
@@ -41,14 +42,15 @@ MODES = [{"mode": "color", "color": 0xFF00FF00},
 
 def sample_minute(obs, until: float, every: float = 5.0):
     """OBS's and the workers' memory every `every` s until `until` -> {column: [MB]}:
-    PSS and private memory of each. A minute's lowest is the memory that stayed; its
-    spread is what came and went."""
+    PSS, private and private dirty memory of each (the worker's only while one runs).
+    A minute's lowest is the memory that stayed; its spread is what came and went."""
     samples = {f"{who}{key}": [] for who in ("obs", "worker") for key in ("", "_private", "_dirty")}
     while True:
         workers = obs.worker_pids()
         for key, measure in (("", pss_mb), ("_private", private_mb), ("_dirty", dirty_mb)):
             samples["obs" + key].append(round(measure(obs.pid), 1))
-            samples["worker" + key].append(round(sum(measure(p) for p in workers), 1))
+            if workers:         # not the moments a killed worker is being restarted
+                samples["worker" + key].append(round(sum(measure(p) for p in workers), 1))
         if time.monotonic() >= until:
             return samples
         time.sleep(max(0.0, min(every, until - time.monotonic())))
@@ -85,10 +87,10 @@ def main(argv=None) -> int:
                 mb = sample_minute(obs, start + 60 * minute)
                 stats, workers = obs.client.get_stats(), obs.worker_pids()
                 rows.append({"minute": minute, "obs_mb": mb["obs"][-1], "obs_min": min(mb["obs"]),
-                             "obs_max": max(mb["obs"]), "worker_mb": mb["worker"][-1],
-                             "worker_min": min(mb["worker"]), "obs_private_min": min(mb["obs_private"]),
-                             "worker_private_min": min(mb["worker_private"]),
-                             "obs_dirty_min": min(mb["obs_dirty"]), "worker_dirty_min": min(mb["worker_dirty"]),
+                             "obs_max": max(mb["obs"]), "worker_mb": (mb["worker"] or [NAN])[-1],
+                             "worker_min": min(mb["worker"], default=NAN), "obs_private_min": min(mb["obs_private"]),
+                             "worker_private_min": min(mb["worker_private"], default=NAN),
+                             "obs_dirty_min": min(mb["obs_dirty"]), "worker_dirty_min": min(mb["worker_dirty"], default=NAN),
                              "frames": stats.render_total_frames - last.render_total_frames,
                              "skipped": stats.render_skipped_frames - last.render_skipped_frames,
                              "restarts": obs.log_text().count(RESTART)})
