@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from .engine import motion, regions, roi
+from .engine.compose import blurred_small
 from .engine.pipeline import followed
 from .shared.channel import Channel
 from .shared.messages import CROP, pack_mask, split_frame
@@ -32,6 +33,9 @@ FRAME_RATE_WINDOW_S = 3.0      # OBS's frame rate is judged over this long (a sl
 # many segmented frames without movement (motion.moved), by which time the temporal
 # smoothing has settled (each still frame moves it 40 % of the way: 1.6 % is left).
 SETTLE_FRAMES = 8
+# The modes whose background the worker blurs (video mode shows the blur while its
+# video has no frame); the filter sends the mode it draws (blur for a missing image).
+BLURRED_MODES = ("blur", "video")
 
 
 def pad_rows(mask_u8: np.ndarray) -> np.ndarray:
@@ -70,6 +74,7 @@ class SourceLoop:
     def __init__(self, channel: Channel, segmenters: Segmenters):
         self.channel, self.segmenters = channel, segmenters
         self.settings: Optional[Settings] = None
+        self.blurs = False              # the filter draws (or may draw) the blurred background
         self.segmenter = None
         self.engine_key = None
         self.state = None
@@ -112,8 +117,9 @@ class SourceLoop:
         self.settings_id, values = message
         self.still, self.still_frames = None, 0         # new settings: segment the next frame
         self.memory = None
+        self.blurs = values.get("mode", "blur") in BLURRED_MODES
         try:
-            worker_values = {key: values[key] for key in WORKER_KEYS if key in values}
+            worker_values = {key: values[key] for key in WORKER_KEYS + ("blur_level",) if key in values}
             self.settings = Settings.from_obs(worker_values)
             self.load_engine()
             self.refining = for_model(self.settings, self.segmenter.spec)
@@ -164,7 +170,9 @@ class SourceLoop:
         self.infer_ms = 0.8 * self.infer_ms + 0.2 * (time.perf_counter() - started) * 1000 \
             if self.infer_ms else (time.perf_counter() - started) * 1000
         mask = quantize(alpha)
-        message = pack_mask(pad_rows(mask).tobytes(), self.coefficients(alpha), regions.pack(mask))
+        background, background_size = self.background(rgb, alpha)
+        message = pack_mask(pad_rows(mask).tobytes(), self.coefficients(alpha), regions.pack(mask),
+                            background, background_size)
         self.channel.masks.write(message, mask.shape[1], mask.shape[0], slot.frame_id)
         self.mask_times.append(time.monotonic())
         self.ask_crop(slot.frame_id)
@@ -192,6 +200,18 @@ class SourceLoop:
             return b""
         mean_a, mean_b = guided_coefficients(alpha, self.state.luma_f32)
         return cv2.merge((mean_a, mean_b)).astype(np.float16).tobytes()
+
+    def background(self, rgb: np.ndarray, alpha: np.ndarray):
+        """In the blurred modes, the mask-weighted blur of this frame's background at
+        its reduced size (compose.blurred_small on the frame read back: the blur's
+        sigma is in lines of the frame, so the same look as from the full frame), RGBA
+        for the filter to scale up as it draws -> (bytes, (w, h)); else (b"", (0, 0)).
+        Made here on about 0.3 ms of the worker's CPU rather than in three passes on
+        the GPU (benchmarks/RESULTS-obs.md)."""
+        if not self.blurs:
+            return b"", (0, 0)
+        blurred = blurred_small(rgb, alpha, self.settings.blur)
+        return cv2.cvtColor(blurred, cv2.COLOR_RGB2RGBA).tobytes(), (blurred.shape[1], blurred.shape[0])
 
     def views(self, frame, rgb: np.ndarray) -> roi.ReadbackViews:
         """The frame and the crop the filter read back (if any), for roi.look."""

@@ -16,7 +16,9 @@ from realdata import ROOT, rvm_missing
 from vbg_core.cli import media
 from vbg_core.shared import models
 from vbg_core.shared.channel import Channel
-from vbg_core.shared.messages import pack_frame, split_mask
+from vbg_core.shared.maths import blur_plan
+from vbg_core.shared.messages import Mask, pack_frame, split_mask
+from vbg_core.shared.settings import Settings
 from vbg_core.source_loop import IDLE_AFTER_S, Segmenters, SourceLoop
 
 SETTINGS = {"model": "rvm", "pause_when_still": False}
@@ -45,15 +47,19 @@ class Source:
         self.settings_id += 1
         Channel.put_json(self.channel.settings, settings, self.settings_id)
 
-    def mask(self, rgba) -> np.ndarray:
-        """Send a frame, let the worker's loop take one step -> the mask it wrote."""
+    def message(self, rgba) -> Mask:
+        """Send a frame, let the worker's loop take one step -> the message it wrote."""
         self.frame_id += 1
         message = pack_frame(rgba.shape[1::-1], rgba.tobytes())     # the source read back whole, no crop
         self.channel.frames.write(message, rgba.shape[1], rgba.shape[0], self.frame_id)
         self.loop.step()
         slot = self.channel.masks.read(self.frame_id - 1)
         assert slot is not None and slot.frame_id == self.frame_id, self.loop.error
-        return np.frombuffer(split_mask(slot)[0], np.uint8).reshape(slot.height, -1)
+        return split_mask(slot)
+
+    def mask(self, rgba) -> np.ndarray:
+        """-> the mask the worker wrote for this frame."""
+        return np.frombuffer(self.message(rgba).rows, np.uint8).reshape(rgba.shape[0], -1)
 
     def close(self) -> None:
         self.channel.close()
@@ -136,3 +142,17 @@ def test_rvm_not_installed_runs_the_default_model_and_the_stats_say_how(sources,
     stats = Channel.get_json(source.channel.stats)[1]
     assert stats["model"] == models.DEFAULT_MODEL and not stats["error"]
     assert "RVM is not installed" in stats["note"] and "--with-rvm" in stats["note"]
+
+
+@pytest.mark.parametrize("mode, blurred", [("blur", True), ("video", True), ("color", False),
+                                           ("image", False), ("transparent", False)])
+def test_the_background_is_blurred_only_in_the_modes_that_may_draw_it(sources, clips, mode, blurred):
+    """Blur mode, and video mode (which shows the blur while its video has no frame);
+    the filter sends the mode it draws (blur for a missing image): no CPU spent on a
+    blur the filter would not draw. The default model."""
+    source = sources({"model": "landscape", "mode": mode, "pause_when_still": False})
+    message = source.message(clips["coffee"][0])
+    assert bool(message.background) is blurred
+    if blurred:
+        w, h = message.background_size
+        assert len(message.background) == w * h * 4 and (w, h) == blur_plan(SIZE, Settings().blur)[0]

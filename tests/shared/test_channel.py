@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 
 from vbg_core.shared.channel import ALIGN, BLOCK_SIZE, VERSION, Channel, Slot
-from vbg_core.shared.messages import CROP, FRAME_CAP, pack_frame, pack_mask, split_frame, split_mask
+from vbg_core.shared.messages import CROP, FRAME_CAP, Mask, pack_frame, pack_mask, split_frame, split_mask
 from vbg_core.cli import media
-from vbg_core.engine import refine, roi
+from vbg_core.engine import compose, refine, roi
 from vbg_core.engine.pipeline import Pipeline
 from vbg_core.shared.settings import Settings
 from vbg_core.source_loop import SETTLE_FRAMES
@@ -184,11 +184,12 @@ def test_frame_messages_carry_the_crop_they_hold():
     assert (frame.full, frame.crop_size, frame.crop) == (full, (0, 0), b"")
 
 
-def test_mask_messages_carry_their_coefficients_and_regions():
+def test_mask_messages_carry_their_coefficients_background_and_regions():
     mask, coefficients, regions = bytes(range(8)) * 2, bytes(range(4)) * 8, b"regions"
-    message = pack_mask(mask, coefficients, regions)
-    assert split_mask(Slot(1, 0.0, 8, 2, message)) == (mask, coefficients, regions)
-    assert split_mask(Slot(1, 0.0, 8, 2, pack_mask(mask, b"", b""))) == (mask, b"", b"")
+    background = bytes(range(3 * 2 * 4))
+    message = pack_mask(mask, coefficients, regions, background, (3, 2))
+    assert split_mask(Slot(1, 0.0, 8, 2, message)) == Mask(mask, coefficients, background, (3, 2), regions)
+    assert split_mask(Slot(1, 0.0, 8, 2, pack_mask(mask, b"", b""))) == Mask(mask, b"", b"", (0, 0), b"")
 
 
 def test_worker_round_trip_on_a_real_photo(channel, portrait):
@@ -216,15 +217,22 @@ def test_worker_round_trip_on_a_real_photo(channel, portrait):
         worker.terminate()
         worker.wait(timeout=10)
     assert channel.crops.read() is not None and not channel.crops.read().data, "no crop asked for"
-    mask_bytes, coefficients, regions = split_mask(slot)
-    assert regions, "the mask carries its regions"
-    alpha = np.frombuffer(mask_bytes, np.uint8).reshape(144, 256) / 255.0
+    message = split_mask(slot)
+    assert message.regions, "the mask carries its regions"
+    alpha = np.frombuffer(message.rows, np.uint8).reshape(144, 256) / 255.0
     mask = alpha > 0.5
     # the guided filter's coefficients, as the filter draws them: a * luma + b at the
     # mask's own size gives back about the mask (edges on by default)
-    a, b = np.moveaxis(np.frombuffer(coefficients, np.float16).reshape(144, 256, 2).astype(np.float32), 2, 0)
+    a, b = np.moveaxis(np.frombuffer(message.coefficients, np.float16).reshape(144, 256, 2).astype(np.float32), 2, 0)
     guided = np.clip(a * refine.luma_f32(rgba[:, :, :3].copy(), (144, 256)) + b, 0, 1)
     assert np.abs(guided - alpha).mean() < 0.03 and np.abs(guided - alpha)[mask].mean() < 0.03
+    # blur mode (the default): the background blurred as `vbg` blurs it, from the
+    # frame sent, weighted by the mask (its own alpha, before 8 bits: within 1 level)
+    w, h = message.background_size
+    blurred = compose.blurred_small(rgba[:, :, :3].copy(), alpha.astype(np.float32), Settings().blur)
+    assert (h, w) == blurred.shape[:2]
+    received = np.frombuffer(message.background, np.uint8).reshape(h, w, 4)
+    assert np.abs(received[:, :, :3].astype(int) - blurred).mean() < 1.0 and (received[:, :, 3] == 255).all()
     truth_small = cv2.resize(truth.astype(np.uint8), (256, 144), interpolation=cv2.INTER_NEAREST) > 0
     iou = (mask & truth_small).sum() / (mask | truth_small).sum()
     print(f"\nworker round trip: median {1000 * np.median(latencies):.1f} ms, IoU {iou:.3f}, {stats}")
@@ -279,7 +287,7 @@ def test_worker_follows_the_person_through_the_crops_it_asks_for(channel):
     x0, y0, x1, y1 = (round(v * s) for v, s in zip(rects[-1], source * 2))
     assert expected[y0:y1, x0:x1].sum() >= 0.98 * expected.sum(), "the crop holds the person"
     assert rects[-1] == pytest.approx(roi.unit_rect(roi.plan(pipeline.roi, rgb.shape[:2]), rgb.shape[:2]), abs=0.01)
-    mask = np.frombuffer(split_mask(slot)[0], np.uint8).reshape(288, 512) > 127
+    mask = np.frombuffer(split_mask(slot).rows, np.uint8).reshape(288, 512) > 127
     expected = cv2.resize(expected.astype(np.uint8), (512, 288), interpolation=cv2.INTER_NEAREST) > 0
     iou = (mask & expected).sum() / (mask | expected).sum()
     print(f"\nworker following: crop {rects[-1]}, IoU with vbg's mask {iou:.3f}")

@@ -2,7 +2,7 @@
 
 The shader's side is read from the very text OBS compiles (effect.source(): the
 generated #defines, then vbg.effect); the CPU's side from what its code really does
-(its luma, its guided filter's defaults, its blur's weight floor, its fit)."""
+(its luma, its guided filter's defaults and coefficients, its fit)."""
 
 import inspect
 import re
@@ -12,7 +12,6 @@ import pytest
 
 from vbg_core.engine import compose, refine, regions
 from vbg_core.obs import effect
-from vbg_core.obs.gpu import gaussian_params
 from vbg_core.shared import maths
 
 
@@ -37,20 +36,13 @@ def effect_body() -> str:
 
 def test_the_shader_is_compiled_with_the_cpus_constants():
     shader = compiled_defines()
-    assert set(shader) == {"LUMA", "BLUR_WEIGHT_FLOOR"}
+    assert set(shader) == {"LUMA"}
     # luma: the CPU's own function on pure red, green and blue
     cpu_luma = refine.luma_f32(np.array([[[255, 0, 0], [0, 255, 0], [0, 0, 255]]], np.uint8))[0]
     assert cpu_luma == pytest.approx(shader["LUMA"], abs=1e-6)
     # the regions are certain only as far as the guided filter (the worker's) reaches
     defaults = inspect.signature(refine.guided_coefficients).parameters
     assert regions.MARGIN == 2 * defaults["radius"].default + 1
-    # the blur's weight floor, measured: a weight of 0.0005 everywhere is floored, so
-    # the background comes out at 0.0005 / floor of the frame's value
-    frame = np.full((72, 128, 3), 200, np.uint8)
-    alpha = np.full((72, 128), 0.9995, np.float32)
-    weight = float(np.float32(1) - alpha[0, 0])
-    background = compose.blur_background(frame, alpha, 6.0)
-    assert 200 * weight / background.mean() == pytest.approx(shader["BLUR_WEIGHT_FLOOR"], rel=0.02)
 
 
 def test_the_effect_takes_the_shared_constants_only_from_maths():
@@ -61,14 +53,6 @@ def test_the_effect_takes_the_shared_constants_only_from_maths():
         assert not re.search(rf"\b(uniform|const)\b[^;]*\b{name}\b", body), f"vbg.effect redeclares {name}"
     for number in ("0.299", "0.587", "0.114"):
         assert number not in body, f"a luma weight ({number}) written into vbg.effect"
-
-
-@pytest.mark.parametrize("sigma", [0.7, 1.5, 2.0, 2.25, 3.0, 4.4])
-def test_the_shader_blurs_as_far_as_the_cpu(sigma):
-    """CPU kernel radius blur_radius(sigma); the shader reads taps in pairs, so its
-    radius is that, rounded up to even."""
-    radius = maths.blur_radius(sigma)
-    assert 2 * gaussian_params(sigma)["blur_pairs"] in (max(2, radius), radius + 1)
 
 
 @pytest.mark.parametrize("image_wh, frame_wh", [((640, 480), (1280, 720)), ((1920, 800), (1280, 720)),

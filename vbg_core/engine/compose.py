@@ -50,15 +50,23 @@ def blur_background(frame: Union[np.ndarray, Pyramid], alpha: np.ndarray, sigma_
     `alpha`: the person's alpha (see `coverage`): the weights are 1 - alpha there."""
     frame = frame if isinstance(frame, Pyramid) else Pyramid(frame)
     h, w = frame.image.shape[:2]
+    dst = None if work is None else work.get("background", (h, w, 3), np.uint8)
+    return cv2.resize(blurred_small(frame, alpha, sigma_720), (w, h), dst=dst, interpolation=cv2.INTER_LINEAR)
+
+
+def blurred_small(frame: Union[np.ndarray, Pyramid], alpha: np.ndarray, sigma_720: float) -> np.ndarray:
+    """blur_background before it is scaled up to the frame: RGB uint8 at blur_plan's
+    size. The OBS worker makes it from the frame it reads back (the model's size) and
+    the filter scales it up as it draws."""
+    frame = frame if isinstance(frame, Pyramid) else Pyramid(frame)
+    h, w = frame.image.shape[:2]
     size, sigma = blur_plan((w, h), sigma_720)
     small = frame.shrink(*size).astype(np.float32)
     weight = 1.0 - coverage(alpha, size)
-    ksize = (2 * blur_radius(sigma) + 1,) * 2       # the shader's radius (shared maths)
+    ksize = (2 * blur_radius(sigma) + 1,) * 2
     num = cv2.GaussianBlur(small * weight[:, :, None], ksize, sigma)
     den = cv2.GaussianBlur(weight, ksize, sigma)
-    background = cv2.divide(num, cv2.merge((np.maximum(den, BLUR_WEIGHT_FLOOR),) * 3), dtype=cv2.CV_8U)
-    dst = None if work is None else work.get("background", (h, w, 3), np.uint8)
-    return cv2.resize(background, (w, h), dst=dst, interpolation=cv2.INTER_LINEAR)
+    return cv2.divide(num, cv2.merge((np.maximum(den, BLUR_WEIGHT_FLOOR),) * 3), dtype=cv2.CV_8U)
 
 
 def blend(rgb_u8: np.ndarray, background_u8: np.ndarray, alpha_u8: np.ndarray,

@@ -26,12 +26,10 @@ PARAMS = {
     "ViewProj": "float4x4",     # set by libobs
     "image": "texture2d", "mask": "texture2d", "coef": "texture2d",
     "bg": "texture2d", "src_texel": "float2", "footprint": "float2", "taps": "int",
-    "mask_u_scale": "float", "blur_step": "float2", "blur_size": "float2",
-    "blur_sigma": "float", "blur_pairs": "int", "blur_norm": "float", "color": "float4",
-    "bg_xform": "float4",
+    "mask_u_scale": "float", "color": "float4", "bg_xform": "float4",
 }
 TECHNIQUES = (
-    "Downsample", "BlurPrep", "BlurH", "BlurV",
+    "Downsample",
     "ColorGuided", "ColorPlain", "ImageGuided", "ImagePlain", "BlurGuided", "BlurPlain",
     "TransparentGuided", "TransparentPlain",
     "Person", "ColorBack", "ImageBack", "BlurBack", "TransparentBack",

@@ -123,7 +123,7 @@ class VbgFilter:
         if notice and notice != old.settings_notice:
             self.log(notice, L.LOG_WARNING)
         self.settings_sent += 1
-        Channel.put_json(self.channel.settings, values, self.settings_sent)
+        Channel.put_json(self.channel.settings, dict(values, mode=mode), self.settings_sent)    # the mode drawn
 
     def _image(self, path: str, current: Optional[ImageFile]):
         if current is not None and current.path == path:
@@ -162,7 +162,7 @@ class VbgFilter:
         if not self._take_mask():
             self.gpu.draw_plain(frame, size)
             return True
-        self._composite(view, frame, size, small, lo)
+        self._composite(view, frame, size, small)
         return True
 
     def _stage_crop(self, frame, size, model_hw) -> None:
@@ -178,7 +178,7 @@ class VbgFilter:
             return
         region = (rect[0] * size[0], rect[1] * size[1], rect[2] * size[0], rect[3] * size[1])
         crop_size = (model_hw[1], model_hw[0])
-        crop = self.gpu.downsample_region("crop", frame, size, region, crop_size)
+        crop = self.gpu.downsample("crop", frame, size, crop_size, region)
         self.gpu.stage("crop", crop, crop_size, (self.frame_id, rect))
 
     def collect_frame(self) -> None:
@@ -224,8 +224,7 @@ class VbgFilter:
         worker is ready to draw with."""
         slot = self.channel.masks.read(self.mask_id)
         if slot is not None and slot.height:
-            mask, coefficients, regions = split_mask(slot)
-            self.gpu.upload_mask(mask, slot.width, slot.height, regions, coefficients)
+            self.gpu.upload_mask(split_mask(slot), slot.width, slot.height)
             self.mask_id, self.mask_stamp = slot.frame_id, slot.stamp
             self.mask_size = (slot.width, slot.height)
         alive_since = self.worker.alive_since
@@ -236,15 +235,15 @@ class VbgFilter:
             self.log(f"filtered output back {self.mask_stamp - died_at:.2f} s after the worker was lost")
         return ready
 
-    def _composite(self, view: View, frame, size, small, lo) -> None:
+    def _composite(self, view: View, frame, size, small) -> None:
         gpu = self.gpu
         gpu.use_mask()
         guided = view.settings.edges and gpu.coef_tex is not None   # made by the worker
         params, mode = {"image": frame}, view.mode
         backdrop = self._backdrop(view) if mode in ("image", "video") else None
         mode = "image" if backdrop else "blur" if mode == "video" else mode   # no video frame yet: blur
-        if mode == "blur":
-            params["bg"] = gpu.blur(small, lo, size, view.settings.blur)
+        if mode == "blur":     # the worker's blur; the frame read back until its first (a frame or two)
+            params["bg"] = gpu.blurred_tex or small
         elif mode == "image":
             texture, backdrop_size, fit = backdrop
             params["bg"], params["bg_xform"] = texture, fit_uv(size, backdrop_size, fit)

@@ -2,11 +2,12 @@
 (video_render, or between obs_enter_graphics/obs_leave_graphics).
 
 Resources are made once and reused: texrenders by name, two stage surfaces per
-readback (one-frame-late), two dynamic textures for the worker's mask and its guided
-filter's coefficients. Full-resolution pixels never reach Python: per frame Python
-reads back the frame at the model's size (RGBA), and while the worker follows a person
-the crop it asked for at the model's size too, and uploads one R8 alpha (up to twice
-the model's size) and its coefficients (RG16F, the same size).
+readback (one-frame-late), dynamic textures for what the worker sends. Full-resolution
+pixels never reach Python: per frame Python reads back the frame at the model's size
+(RGBA), and while the worker follows a person the crop it asked for at the model's
+size too, and uploads one R8 alpha (up to twice the model's size), its guided filter's
+coefficients (RG16F, the same size) and in blur and video modes the blurred background
+(RGBA, at most the model's size).
 """
 
 import ctypes
@@ -14,13 +15,13 @@ import math
 from ctypes import byref
 from typing import Callable, Optional, Tuple
 
-from ..shared.messages import REGION_CLASSES
-from ..shared.maths import blur_plan, blur_radius, fit_box
+from ..shared.messages import REGION_CLASSES, Mask
+from ..shared.maths import fit_box
 from . import effect, libobs as L
 from .readback import Readback
 from .region_buffer import RegionBuffer
 
-MAX_TAPS = 8            # per axis, in the area average (Downsample, BlurPrep)
+MAX_TAPS = 8            # per axis, in the area average (Downsample)
 
 
 class ImageFile:
@@ -58,6 +59,7 @@ class Gpu:
         self.textures = {}                  # uploaded by name: (texture, (w, h))
         self.mask_tex = None
         self.coef_tex = None                # the guided filter's coefficients (the worker's)
+        self.blurred_tex = None             # the blurred background (the worker's, in blur and video modes)
         self.mask_size = None               # (padded width, height) of mask_tex
         self.mask_width = 0                 # real mask width
         self.regions = None                 # RegionBuffer of the mask, made with it
@@ -125,17 +127,13 @@ class Gpu:
                 lib.obs_source_video_render(target)
         return self.into("input", L.GS_RGBA, size, draw)
 
-    def downsample(self, name: str, frame, frame_size, size, fmt=L.GS_RGBA, technique="Downsample"):
-        """Area average of `frame` into `size`: taps x taps bilinear samples per output
-        pixel, evenly spread over its footprint, each averaging about 2x2 texels
-        (an exact box for even integer footprints)."""
-        return self.pass_into(name, fmt, size, technique, area_params(frame, frame_size, frame_size, size))
-
-    def downsample_region(self, name: str, frame, frame_size, region, size):
-        """Area average of the rectangle `region` (x0, y0, x1, y1 in frame pixels) of
-        `frame` into `size`, stretched: the whole frame is drawn with an orthographic
-        view of only that rectangle."""
-        x0, y0, x1, y1 = region
+    def downsample(self, name: str, frame, frame_size, size, region=None):
+        """Area average of `frame` (or of the rectangle `region`, x0, y0, x1, y1 in
+        frame pixels, stretched) into `size`: taps x taps bilinear samples per output
+        pixel, evenly spread over its footprint, each averaging about 2x2 texels (an
+        exact box for even integer footprints). A region is read by drawing the whole
+        frame with an orthographic view of only that rectangle."""
+        x0, y0, x1, y1 = region = region or (0.0, 0.0, float(frame_size[0]), float(frame_size[1]))
         params = area_params(frame, frame_size, (x1 - x0, y1 - y0), size)
         return self.into(name, L.GS_RGBA, size, lambda: self.technique("Downsample", frame_size, params),
                          view=region)
@@ -156,19 +154,22 @@ class Gpu:
         crop = self.readbacks["crop"].collect()
         sink(full, crop if crop is not None and crop[3][0] == full[3][0] else None)
 
-    def upload_mask(self, data: bytes, width: int, height: int, regions: bytes = b"",
-                    coefficients: bytes = b"") -> None:
-        """One R8 mask (rows padded to a multiple of 4 bytes) and the guided filter's
-        coefficients made with it (float16 pairs, or none) into reused textures, and its
-        regions (channel format) into the reused vertex buffer."""
+    def upload_mask(self, mask: Mask, width: int, height: int) -> None:
+        """One R8 mask (rows padded to a multiple of 4 bytes), the guided filter's
+        coefficients made with it (float16 pairs) and the blurred background (RGBA) if
+        they came with it into reused textures, and its regions (channel format) into
+        the reused vertex buffer."""
         if self.regions is None:
             self.regions = RegionBuffer(self.lib)
-        self.regions.load(regions)
-        stride = len(data) // height
-        self.mask_tex = self._upload("mask", L.GS_R8, (stride, height), data, stride)
+        self.regions.load(mask.regions)
+        stride = len(mask.rows) // height
+        self.mask_tex = self._upload("mask", L.GS_R8, (stride, height), mask.rows, stride)
         self.mask_size, self.mask_width = (stride, height), width
-        self.coef_tex = self._upload("coef", L.GS_RG16F, (width, height), coefficients, width * 4) \
-            if coefficients else None
+        self.coef_tex = self._upload("coef", L.GS_RG16F, (width, height), mask.coefficients, width * 4) \
+            if mask.coefficients else None
+        bw, bh = mask.background_size
+        self.blurred_tex = self._upload("blurred", L.GS_RGBA, (bw, bh), mask.background, bw * 4) \
+            if mask.background else None
 
     def _upload(self, name: str, fmt: int, size: Tuple[int, int], data: bytes, linesize: int):
         """`data` into the reused dynamic texture `name`, made anew when its size
@@ -211,8 +212,8 @@ class Gpu:
     def fitted(self, picture, texture, frame_size: Tuple[int, int], xform) -> object:
         """A background picture fitted to the frame (`xform`: maths' fit_uv), drawn once
         into a frame-sized texture and kept while the picture, the frame's size and the
-        fit stay: the composite then reads one texel per pixel, as blur's background,
-        instead of filtering the picture anew every frame. `picture`: the object owning
+        fit stay: the composite then reads one texel per pixel (drawn as blur mode is,
+        with it as the background) instead of filtering the picture anew every frame. `picture`: the object owning
         `texture`, compared by identity (held here, so a new one cannot reuse its id)."""
         key = (frame_size, tuple(xform))
         if self.fitted_for is None or self.fitted_for[0] is not picture or self.fitted_for[1:] != key:
@@ -220,23 +221,6 @@ class Gpu:
             self.into("fitted", L.GS_RGBA, frame_size, lambda: self.technique("ImageBack", frame_size, params))
             self.fitted_for = (picture,) + key
         return self.lib.gs_texrender_get_texture(self._texrender("fitted", L.GS_RGBA))
-
-    def blur(self, small, small_size, frame_size, sigma_720: float):
-        """Mask-weighted background blur at reduced resolution -> texture. It starts
-        from `small`, the frame's area average at mask size (already made for the
-        worker), not from the frame: reading every full-resolution texel again cost
-        more than the rest of the blur, and a blur of sigma >= 6 px at 720p keeps
-        nothing that 5 px cells lose."""
-        size, sigma = blur_plan(frame_size, sigma_720)
-        prep = self.downsample("blur_prep", small, small_size, size, L.GS_RGBA, "BlurPrep")
-        params = dict(gaussian_params(sigma), blur_size=size)
-        texture = prep
-        # 8-bit textures throughout: llvmpipe filters them on a much faster path than
-        # float ones, and against `vbg render` the difference stays 0.66 vs 0.64 MAD
-        for name, step in (("BlurH", (1.0 / size[0], 0.0)), ("BlurV", (0.0, 1.0 / size[1]))):
-            params.update(image=texture, blur_step=step)
-            texture = self.pass_into(name, L.GS_RGBA, size, name, params)
-        return texture
 
     # ---- teardown ----
     def free(self) -> None:
@@ -248,7 +232,7 @@ class Gpu:
         for texture, _ in self.textures.values():
             if texture:
                 self.lib.gs_texture_destroy(texture)
-        self.textures, self.mask_tex, self.coef_tex = {}, None, None
+        self.textures, self.mask_tex, self.coef_tex, self.blurred_tex = {}, None, None, None
         if self.regions is not None:
             self.regions.free()
             self.regions = None
@@ -256,20 +240,12 @@ class Gpu:
 
 
 def area_params(frame, frame_size, extent, size) -> dict:
-    """The area average's parameters (Downsample, BlurPrep): `extent` (w, h) of the
+    """The area average's parameters (Downsample): `extent` (w, h) of the
     frame's pixels shrunk into `size`, read with at most MAX_TAPS taps per axis."""
     footprint = (extent[0] / size[0], extent[1] / size[1])
     taps = max(1, min(MAX_TAPS, math.ceil(max(footprint) / 2 - 1e-6)))
     return {"image": frame, "src_texel": (1.0 / frame_size[0], 1.0 / frame_size[1]),
             "footprint": footprint, "taps": taps}
-
-
-def gaussian_params(sigma: float) -> dict:
-    """The shader's Gaussian: the CPU's radius (maths.blur_radius), read as bilinear
-    pairs of taps; its normalisation."""
-    pairs = max(1, math.ceil(blur_radius(sigma) / 2))
-    total = 1.0 + 2 * sum(math.exp(-0.5 * (i / sigma) ** 2) for i in range(1, 2 * pairs + 1))
-    return {"blur_sigma": sigma, "blur_pairs": pairs, "blur_norm": 1.0 / total}
 
 
 def readback_size(frame_size: Tuple[int, int], model_hw: Tuple[int, int]) -> Tuple[int, int]:

@@ -39,9 +39,10 @@ from typing import Optional
 from .messages import CROP, FRAME_CAP, MASK_CAP
 
 MAGIC = b"VBGC"
-VERSION = 5     # 2: masks carry their regions; 3: one worker, a hub lists the sources;
+VERSION = 6     # 2: masks carry their regions; 3: one worker, a hub lists the sources;
                 # 4: crops, and frames and masks up to 640x360 (RVM's input);
-                # 5: masks carry the guided filter's coefficients
+                # 5: masks carry the guided filter's coefficients; 6: and, in blur and
+                # video modes, the blurred background
 ALIGN = 64
 SLOTS = 3
 JSON_CAP = 4096

@@ -4,8 +4,9 @@ same picture. Standard library only (OBS's Python imports it too).
 The CPU reads these names (engine/refine.py, compose.py, regions.py, segment.py);
 the shader gets the constants as `#define`s that vbg_core/obs/effect.py puts before
 vbg.effect's text when it compiles it (`shader_defines`), and the per-frame values
-(blur size and sigma, image placement) as uniforms computed here. Read from here;
-never copy a number. tests/shared/test_maths.py checks both halves read the same.
+(image placement) as uniforms computed here. The blur's plan is the CPU's alone now
+(`vbg`, and the OBS worker, which blurs the background for the filter). Read from
+here; never copy a number. tests/shared/test_maths.py checks both halves read the same.
 """
 
 import math
@@ -28,7 +29,7 @@ REGION_BLOCK = 4
 REGION_MARGIN = 2 * EDGE_RADIUS + 1
 
 # the constants the shader is compiled with, by the names vbg.effect uses
-SHADER_DEFINES = {"LUMA": LUMA, "BLUR_WEIGHT_FLOOR": BLUR_WEIGHT_FLOOR}
+SHADER_DEFINES = {"LUMA": LUMA}
 
 
 def _shader_literal(value) -> str:

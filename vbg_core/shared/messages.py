@@ -6,14 +6,18 @@ covers these layouts too). Standard library only: OBS's embedded Python imports 
                              frame, RGBA uint8 at about the model's size (the slot's
                              width and height), then the crop, RGBA at the model's size
                              (none when the crop's size is 0 x 0)
-    masks    worker -> OBS   MASK_HEAD (the coefficients' byte count), then uint8 alpha
+    masks    worker -> OBS   MASK_HEAD (the coefficients' byte count, the blurred
+                             background's width and height), then uint8 alpha
                              (255 = person) covering the frame, rows padded to 4 bytes
                              (at most MAX_PIXELS; the grid of engine/pipeline.py is
                              512x288, RVM 640x360); then, with edge refinement on, the
                              guided filter's coefficients at the mask's size (float16
                              pairs mean_a, mean_b per pixel: engine/refine.py's
-                             guided_coefficients; none when off); then the mask's
-                             regions (below, made by vbg_core/engine/regions.py)
+                             guided_coefficients; none when off); then, in blur and
+                             video modes, the blurred background (RGBA uint8, at
+                             engine/compose.py's blurred_small size of the frame read
+                             back; none in the other modes); then the mask's regions
+                             (below, made by vbg_core/engine/regions.py)
     crops    worker -> OBS   the rectangle to read back next (CROP: x0, y0, x1, y1 in
                              the frame's unit square), or no data: none
 
@@ -47,22 +51,35 @@ REGION_HEADER = struct.Struct("<III")
 REGION_VERTICES = 6                 # per rectangle
 REGION_VERTEX_BYTES = 16 + 8        # position + uv
 MAX_RECTS = 512
-MASK_HEAD = struct.Struct("<I")     # bytes of coefficients after the mask (0: none)
+MASK_HEAD = struct.Struct("<IHH")   # bytes of coefficients after the mask (0: none); background w, h (0: none)
 COEF_BYTES = 4                      # per mask pixel: two float16
-MASK_CAP = (MASK_HEAD.size + MAX_PIXELS + 3 * MAX_SIDE + MAX_PIXELS * COEF_BYTES
+MASK_CAP = (MASK_HEAD.size + MAX_PIXELS + 3 * MAX_SIDE + MAX_PIXELS * COEF_BYTES + MAX_PIXELS * 4
             + REGION_HEADER.size + MAX_RECTS * REGION_VERTICES * REGION_VERTEX_BYTES)
 
 
-def pack_mask(mask_rows: bytes, coefficients: bytes, regions: bytes) -> bytes:
-    return MASK_HEAD.pack(len(coefficients)) + mask_rows + coefficients + regions
+@dataclass(frozen=True)
+class Mask:
+    rows: bytes                     # uint8 alpha, rows padded to 4 bytes
+    coefficients: bytes             # the guided filter's, or b""
+    background: bytes               # the blurred background, RGBA, or b""
+    background_size: Tuple[int, int]    # its (w, h), (0, 0) with none
+    regions: bytes
 
 
-def split_mask(slot) -> Tuple[bytes, bytes, bytes]:
-    """A masks-mailbox message -> (the mask, rows padded to 4 bytes; its guided
-    filter's coefficients, or b""; its regions)."""
-    (coefficients,), start = MASK_HEAD.unpack_from(slot.data), MASK_HEAD.size
-    end = start + (slot.width + 3) // 4 * 4 * slot.height
-    return slot.data[start:end], slot.data[end:end + coefficients], slot.data[end + coefficients:]
+def pack_mask(mask_rows: bytes, coefficients: bytes, regions: bytes, background: bytes = b"",
+              background_size: Tuple[int, int] = (0, 0)) -> bytes:
+    return MASK_HEAD.pack(len(coefficients), *background_size) + mask_rows + coefficients + background + regions
+
+
+def split_mask(slot) -> Mask:
+    """A masks-mailbox message -> its parts."""
+    coefficients, bw, bh = MASK_HEAD.unpack_from(slot.data)
+    marks = [MASK_HEAD.size]
+    for length in ((slot.width + 3) // 4 * 4 * slot.height, coefficients, bw * bh * 4):
+        marks.append(marks[-1] + length)
+    data = slot.data
+    return Mask(data[marks[0]:marks[1]], data[marks[1]:marks[2]], data[marks[2]:marks[3]], (bw, bh),
+                data[marks[3]:])
 
 
 @dataclass(frozen=True)
