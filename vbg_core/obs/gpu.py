@@ -213,8 +213,9 @@ class Gpu:
         """A background picture fitted to the frame (`xform`: maths' fit_uv), drawn once
         into a frame-sized texture and kept while the picture, the frame's size and the
         fit stay: the composite then reads one texel per pixel (drawn as blur mode is,
-        with it as the background) instead of filtering the picture anew every frame. `picture`: the object owning
-        `texture`, compared by identity (held here, so a new one cannot reuse its id)."""
+        with it as the background) instead of filtering the picture anew every frame.
+        `picture`: the object owning `texture`, compared by identity (held here, so a
+        new one cannot reuse its id)."""
         key = (frame_size, tuple(xform))
         if self.fitted_for is None or self.fitted_for[0] is not picture or self.fitted_for[1:] != key:
             params = {"image": texture, "bg": texture, "bg_xform": xform}
