@@ -100,10 +100,6 @@ class Gpu:
             self.effect.set(key, value)
         self.effect.draw(name, draw or (lambda: self.lib.gs_draw_sprite(texture, 0, size[0], size[1])))
 
-    def pass_into(self, name: str, fmt: int, size: Tuple[int, int], technique: str, params: dict):
-        """One low-resolution pass into the texrender `name`; -> its texture."""
-        return self.into(name, fmt, size, lambda: self.technique(technique, size, params))
-
     def draw_plain(self, texture, size: Tuple[int, int]) -> None:
         """Draw a texture as it is (pass-through)."""
         self.base.set("image", texture)
