@@ -72,9 +72,9 @@ def misspelt_copy(tmp_path: Path, right: str, wrong: str) -> Path:
 
 
 def test_a_misspelt_parameter_passes_video_through_and_says_which(tmp_path):
-    copy = misspelt_copy(tmp_path, "coef_size", "coef_sise")
+    copy = misspelt_copy(tmp_path, "bg_xform", "bg_xfrom")
     photo = images.read_image(str(PHOTO))
-    expected = "vbg.effect: gs_effect_get_param_by_name(…, 'coef_size') returned NULL: " \
+    expected = "vbg.effect: gs_effect_get_param_by_name(…, 'bg_xform') returned NULL: " \
                "no such parameter in the effect — video passes through"
     sources = [image_source("Person", PHOTO, [vbg_filter("VBG", mode="color", color=0xFF00FF00)])]
     with ObsInstance(tmp_path / "home", scripts=[str(copy / "obs_vbg.py")], sources=sources,
