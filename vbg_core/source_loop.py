@@ -206,8 +206,8 @@ class SourceLoop:
         its reduced size (compose.blurred_small on the frame read back: the blur's
         sigma is in lines of the frame, so the same look as from the full frame), RGBA
         for the filter to scale up as it draws -> (bytes, (w, h)); else (b"", (0, 0)).
-        Made here on about 0.3 ms of the worker's CPU rather than in three passes on
-        the GPU (benchmarks/RESULTS-obs.md)."""
+        Made here on under 1 ms of the worker's CPU (0.85 ms at the default strength)
+        rather than in three passes on the GPU (benchmarks/RESULTS-obs.md)."""
         if not self.blurs:
             return b"", (0, 0)
         blurred = blurred_small(rgb, alpha, self.settings.blur)
