@@ -187,6 +187,18 @@ def test_each_mode_on_a_real_person(obs, mode, photo, regions, backdrop):
     wait_for(obs, check)
 
 
+def test_an_invalid_blur_strength_still_blurs_and_says_why(obs, photo, regions):
+    """A value no panel offers (a script or the websocket can send one): the filter says
+    which and draws the default blur. The worker, which blurs the background, gets the
+    strength the filter draws with, never the invalid value (it would stop segmenting and
+    the video would pass through)."""
+    person, background, alpha = regions
+    set_filter(obs, mode="blur", blur_level="extreme")
+    expected = blur_background(photo, alpha, BLUR_LEVELS["medium"])
+    wait_for(obs, lambda rgba: (mad(rgba[:, :, :3], expected, background) < 4, "not blurred"))
+    assert "invalid blur 'extreme'" in obs.log_text() and "showing blur instead" in obs.log_text()
+
+
 def test_missing_background_image_shows_blur_and_says_why(obs, photo, regions):
     person, background, alpha = regions
     set_filter(obs, mode="image", image_path="/nonexistent/beach.jpg", blur_level="medium")

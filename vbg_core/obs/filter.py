@@ -123,7 +123,9 @@ class VbgFilter:
         if notice and notice != old.settings_notice:
             self.log(notice, L.LOG_WARNING)
         self.settings_sent += 1
-        Channel.put_json(self.channel.settings, dict(values, mode=mode), self.settings_sent)    # the mode drawn
+        # the worker blurs the background: it gets the mode and strength drawn (blur for
+        # a missing image; the default strength for an invalid one), never an invalid value
+        Channel.put_json(self.channel.settings, dict(values, mode=mode, blur_level=settings.blur), self.settings_sent)
 
     def _image(self, path: str, current: Optional[ImageFile]):
         if current is not None and current.path == path:
