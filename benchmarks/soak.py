@@ -9,8 +9,9 @@ turn) and a row is recorded: OBS's and the worker's memory from /proc/PID/smaps_
 every 5 s — OBS's swings by tens of MB within a minute — the lowest private memory, as
 PSS moves when OTHER processes load or drop the same libraries, and the lowest private
 dirty memory, what a leak grows), render frames and skipped frames over the minute, and
-worker restarts; every 10 minutes the worker is killed (SIGKILL). At the end: memory growth per hour after the first 10 minutes (a
-least-squares slope), for OBS and for the worker. Target: < 5 MB per hour each.
+worker restarts; every 10 minutes the worker is killed (SIGKILL). At the end: memory
+growth per hour after the first 10 minutes (a least-squares slope), for OBS and for the
+worker. Target: < 5 MB per hour each.
 
 `--control`: the same OBS and video with OBS's own Color Correction (at its defaults)
 instead of the filter, no script, nothing switched or killed: how much OBS grows by
@@ -86,11 +87,9 @@ def main(argv=None) -> int:
             for minute in range(1, args.minutes + 1):
                 mb = sample_minute(obs, start + 60 * minute)
                 stats, workers = obs.client.get_stats(), obs.worker_pids()
-                rows.append({"minute": minute, "obs_mb": mb["obs"][-1], "obs_min": min(mb["obs"]),
-                             "obs_max": max(mb["obs"]), "worker_mb": (mb["worker"] or [NAN])[-1],
-                             "worker_min": min(mb["worker"], default=NAN), "obs_private_min": min(mb["obs_private"]),
-                             "worker_private_min": min(mb["worker_private"], default=NAN),
-                             "obs_dirty_min": min(mb["obs_dirty"]), "worker_dirty_min": min(mb["worker_dirty"], default=NAN),
+                rows.append({"minute": minute, "obs_mb": mb["obs"][-1], "obs_max": max(mb["obs"]),
+                             "worker_mb": (mb["worker"] or [NAN])[-1],
+                             **{f"{column}_min": min(values, default=NAN) for column, values in mb.items()},
                              "frames": stats.render_total_frames - last.render_total_frames,
                              "skipped": stats.render_skipped_frames - last.render_skipped_frames,
                              "restarts": obs.log_text().count(RESTART)})
