@@ -1,13 +1,14 @@
 """One filtered source in the worker process (vbg_core/worker.py runs one per source).
 
 `SourceLoop`: the newest frame from the source's channel -> the engine
-(pipeline.followed: the model on the crop around the person the filter read back, as
-`vbg` runs it; a recurrent model (RVM) on the whole frame with its state) -> the mask
+(pipeline.followed: the model on the crop around the person the filter read back, with
+whole bodies tracked in what was read back (pose.py), as `vbg` runs it; a recurrent
+model (RVM) on the whole frame with its state) -> the mask
 into the channel, and the crop to read back next (latest frame wins; stale frames are
 skipped), with its own settings, temporal state, recurrent model state (RVM's r1..r4,
 reset on a cut, a new frame size, frames resuming after a pause and new settings) and
-stats. `Segmenters`: one inference session per (model, provider, threads), shared by
-the sources, never a state.
+stats. `Segmenters`: one inference session per (model, provider, threads) and one
+whole-body tracker per (provider, threads), shared by the sources, never a state.
 """
 
 import time
@@ -18,7 +19,9 @@ import numpy as np
 
 from .engine import motion, regions, roi
 from .engine.compose import blurred_small
-from .engine.pipeline import followed
+from .engine.imaging import Pyramid
+from .engine.pipeline import followed, grid_size, with_bodies
+from .engine.pose import PoseTracker
 from .shared.channel import Channel
 from .shared.messages import CROP, pack_mask, split_frame
 from .shared.errors import VbgError
@@ -55,15 +58,22 @@ def _rgb(rgba: bytes, width: int, height: int) -> np.ndarray:
 
 
 class Segmenters:
-    """One inference session per (model, provider, threads), shared by the sources."""
+    """One inference session per (model, provider, threads) and one whole-body tracker
+    per (provider, threads), shared by the sources."""
 
     def __init__(self):
         self.sessions = {}
+        self.trackers = {}
 
     def get(self, key) -> Segmenter:
         if key not in self.sessions:
             self.sessions[key] = open_segmenter(*key)
         return self.sessions[key]
+
+    def tracker(self, provider: str, threads: int) -> PoseTracker:
+        if (provider, threads) not in self.trackers:
+            self.trackers[provider, threads] = PoseTracker(provider, threads)
+        return self.trackers[provider, threads]
 
 
 class SourceLoop:
@@ -79,6 +89,8 @@ class SourceLoop:
         self.engine_key = None
         self.state = None
         self.roi = None                 # following the person (engine/roi.py)
+        self.tracker: Optional[PoseTracker] = None  # whole bodies (engine/pose.py), for the plain models
+        self.pose_state = None          # its state for this source
         self.frame_hw = None            # the source's (h, w) the states are of
         self.refining: Optional[Settings] = None    # the settings refining this model's output
         self.memory = None              # a recurrent model's state for this source only
@@ -132,9 +144,11 @@ class SourceLoop:
         key = (self.settings.model, self.settings.provider, self.settings.threads)
         if key == self.engine_key and self.segmenter is not None:
             return
-        self.segmenter, self.engine_key, self.state, self.roi = None, key, None, None
+        self.segmenter, self.engine_key, self.state, self.roi, self.pose_state = None, key, None, None, None
         self.publish_stats(force=True, state="loading")
         self.segmenter = self.segmenters.get(key)
+        plain = self.segmenter.fit == "stretch" and not self.segmenter.spec.recurrent
+        self.tracker = self.segmenters.tracker(*key[1:]) if plain else None
         self.error = ""
 
     def fail(self, message: str) -> None:
@@ -160,7 +174,7 @@ class SourceLoop:
             return
         frame_hw = frame.source_size[::-1]
         if frame_hw != self.frame_hw:           # a new source size: a new stream
-            self.frame_hw, self.state, self.roi = frame_hw, None, None
+            self.frame_hw, self.state, self.roi, self.pose_state = frame_hw, None, None, None
         started = time.perf_counter()
         try:
             alpha = self.segment(frame, rgb)
@@ -181,14 +195,25 @@ class SourceLoop:
         """-> this frame's alpha (float32, 0..1): a recurrent model on the whole frame
         with this source's state; the others following the person, as `vbg` does."""
         if not self.segmenter.spec.recurrent:
-            alpha, self.state, self.roi = followed(self.views(frame, rgb), self.segmenter, self.roi,
-                                                   self.state, self.refining)
+            views = self.views(frame, rgb)
+            alpha, self.state, self.roi = followed(views, self.segmenter, self.roi, self.state, self.refining,
+                                                   lambda probs: self.with_bodies(views, probs))
             return alpha
         probs, self.memory = self.segmenter.step(rgb, self.memory)
         if probs.shape != rgb.shape[:2]:
             probs = cv2.resize(probs, (rgb.shape[1], rgb.shape[0]), interpolation=cv2.INTER_LINEAR)
         alpha, self.state = refine_lowres(probs, rgb, self.state, self.refining)
         return alpha
+
+    def with_bodies(self, views: roi.ReadbackViews, probs: np.ndarray) -> np.ndarray:
+        """The whole bodies tracked in what the filter read back laid into the selfie
+        model's probabilities, as `vbg` does on the frame itself: the tracker sees the
+        frame at the grid's size (the full view scaled up, the crop over its box)."""
+        if self.tracker is None:
+            return probs
+        picture = Pyramid(views.picture(grid_size(self.frame_hw, self.segmenter.spec.input_hw)))
+        probs, self.pose_state = with_bodies(self.tracker, picture, self.pose_state, probs)
+        return probs
 
     def coefficients(self, alpha: np.ndarray) -> bytes:
         """With edge refinement on, the guided filter's coefficients at the mask's size

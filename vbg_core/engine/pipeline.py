@@ -131,9 +131,8 @@ class Pipeline:
         """The selfie model's probabilities with the tracked bodies' segmentation laid in."""
         if self.pose is None:
             return probs
-        result = self.pose(frame, self.pose_state, probs.shape)
-        self.pose_state = result.state
-        return probs if result.probs is None else combine(probs, result.probs)
+        probs, self.pose_state = with_bodies(self.pose, frame, self.pose_state, probs)
+        return probs
 
     def _upsample(self, frame: Pyramid, alpha_lo: np.ndarray, still: bool = False) -> np.ndarray:
         if still and self.settings.edges:
@@ -155,6 +154,13 @@ def combine(selfie_f32: np.ndarray, bodies_f32: np.ndarray) -> np.ndarray:
     selfie model's blobs over the bed and its halo around moving limbs)."""
     sure = np.where(selfie_f32 >= SELFIE_SURE, selfie_f32, 0.0)
     return np.where(bodies_f32 >= 0, np.maximum(bodies_f32, sure), selfie_f32).astype(np.float32)
+
+
+def with_bodies(tracker: PoseTracker, frame: Pyramid, state: Optional[PoseState], probs: np.ndarray):
+    """The selfie model's probabilities with the bodies `tracker` follows in `frame`
+    laid in (`combine`) -> (probabilities, the tracker's next state)."""
+    result = tracker(frame, state, probs.shape)
+    return (probs if result.probs is None else combine(probs, result.probs)), result.state
 
 
 def model_view(frame: Pyramid, segmenter: Segmenter) -> Optional[np.ndarray]:

@@ -178,6 +178,16 @@ class ReadbackViews:
             return self.full_rgb
         return cv2.resize(self.full_rgb, (width, height), interpolation=cv2.INTER_LINEAR)
 
+    def picture(self, hw) -> np.ndarray:
+        """The whole frame at hw (h, w) as well as these views show it: the full view
+        scaled up, the crop laid over its box (what the OBS worker tracks bodies in)."""
+        picture = cv2.resize(self.full_rgb, (hw[1], hw[0]), interpolation=cv2.INTER_LINEAR)
+        if self.held is not None:
+            box, pixels = self.held
+            gy0, gx0, gy1, gx1 = _pixels(_scaled(box, self.frame_hw, hw), hw)
+            picture[gy0:gy1, gx0:gx1] = cv2.resize(pixels, (gx1 - gx0, gy1 - gy0), interpolation=cv2.INTER_AREA)
+        return picture
+
 
 def look(views, segmenter, state: Optional[RoiState], grid_hw) -> Tuple[np.ndarray, bool]:
     """One frame's probabilities covering the whole frame: at grid_hw (h, w) from the

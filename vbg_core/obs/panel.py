@@ -13,9 +13,10 @@ from . import libobs as L
 GROUPS = (("background", "Background"), ("quality", "Quality"), ("performance", "Performance"))
 # A group's first line, in plain words (an info text named "<group>_note")
 GROUP_NOTES = {"quality": "The default model looks at a crop that follows the person (the whole frame is "
-                          "checked every half second, and at once when the person is lost); the mask is "
-                          "steadied over time where the picture is still, and its edges follow the "
-                          "picture's own detail."}
+                          "checked every half second, and at once when the person is lost); whole bodies "
+                          "in view (up to three people) are tracked with a second model made for them, "
+                          "which costs more CPU while they are; the mask is steadied over time where the "
+                          "picture is still, and its edges follow the picture's own detail."}
 # the obs_data_* type of each kind of setting
 MODE = KEYS["mode"]           # its list shows and hides the other controls
 DATA_TYPES = {"string": "string", "path": "string", "color": "int", "bool": "bool", "int": "int", "double": "double"}
