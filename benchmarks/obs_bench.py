@@ -37,6 +37,8 @@ CONFIGS = [("no filter", None, {}), ("Color Correction", "color_filter_v2", {}),
            ("vbg transparent", "vbg_filter", {"mode": "transparent"}),
            ("vbg colour, edges off", "vbg_filter", {"mode": "color", "color": 0xFF00FF00, "edge_refine": False}),
            ("vbg blur, edges off", "vbg_filter", {"mode": "blur", "edge_refine": False}),
+           ("vbg colour, bodies off", "vbg_filter", {"mode": "color", "color": 0xFF00FF00, "whole_bodies": False}),
+           ("vbg blur, bodies off", "vbg_filter", {"mode": "blur", "whole_bodies": False}),
            ("vbg blur, rvm", "vbg_filter", {"mode": "blur", "model": "rvm"})]     # needs install.sh --with-rvm
 
 

@@ -37,7 +37,7 @@ def timed(pipeline: Pipeline, rgb_u8) -> float:
 
 
 def compare(frames, settings: Settings, segmenter: Segmenter) -> dict:
-    pipelines = {"with": Pipeline(settings, segmenter), "without": Pipeline(settings, segmenter, bodies=False)}
+    pipelines = {"with": Pipeline(settings, segmenter), "without": Pipeline(settings.with_(bodies=False), segmenter)}
     times = {name: [] for name in pipelines}
     for index, rgb_u8 in enumerate(frames):
         for name, pipeline in pipelines.items():

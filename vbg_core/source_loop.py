@@ -135,6 +135,7 @@ class SourceLoop:
             self.settings = Settings.from_obs(worker_values)
             self.load_engine()
             self.refining = for_model(self.settings, self.segmenter.spec)
+            self.track_bodies()
         except VbgError as exc:
             self.fail(str(exc))
         except Exception as exc:        # onnxruntime raises several unrelated types
@@ -147,9 +148,16 @@ class SourceLoop:
         self.segmenter, self.engine_key, self.state, self.roi, self.pose_state = None, key, None, None, None
         self.publish_stats(force=True, state="loading")
         self.segmenter = self.segmenters.get(key)
-        plain = self.segmenter.fit == "stretch" and not self.segmenter.spec.recurrent
-        self.tracker = self.segmenters.tracker(*key[1:]) if plain else None
         self.error = ""
+
+    def track_bodies(self) -> None:
+        """Whole bodies are tracked with the plain models (as `vbg` does) when the
+        settings ask for it; a tracker that starts or stops starts its state afresh."""
+        settings = self.settings
+        tracker = self.segmenters.tracker(settings.provider, settings.threads) \
+            if self.segmenter.plain and settings.bodies else None
+        if tracker is not self.tracker:
+            self.tracker, self.pose_state = tracker, None
 
     def fail(self, message: str) -> None:
         self.error = message

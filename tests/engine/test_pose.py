@@ -65,7 +65,7 @@ def test_the_tracked_body_follows_the_juggler(tracker, juggle):
     following the person as `roi.py` does, without the pose path)."""
     results = _track(tracker, juggle)
     assert all(len(r.bodies) == 1 for r in results)
-    selfie = Pipeline(Settings(), bodies=False)
+    selfie = Pipeline(Settings(bodies=False))
     reference = [selfie.alpha(rgb) >= 128 for rgb in juggle]
     centre_x = [r.bodies[0].rect.cx for r in results]
     person_x = [np.nonzero(m)[1].mean() for m in reference]
@@ -148,7 +148,7 @@ def test_a_close_up_is_left_to_the_selfie_model(tracker):
     rgb, _ = load_photo("tfjs_portrait")
     assert tracker(Pyramid(rgb), None, (144, 256)).bodies == ()
     with_bodies = Pipeline(Settings()).alpha(rgb).copy()
-    assert np.array_equal(with_bodies, Pipeline(Settings(), bodies=False).alpha(rgb))
+    assert np.array_equal(with_bodies, Pipeline(Settings(bodies=False)).alpha(rgb))
 
 
 def test_a_hand_at_a_table_is_not_taken_for_a_whole_body(tracker):

@@ -24,9 +24,9 @@ MODEL_WH = (256, 144)           # the default model's input: what the filter rea
 class Filter:
     """The filter's side of one source: sends each frame's readbacks, returns the mask."""
 
-    def __init__(self, segmenters: Segmenters):
+    def __init__(self, segmenters: Segmenters, **settings):
         self.channel = Channel.create(f"vbg_test_{os.getpid()}_{time.monotonic_ns()}", os.getpid())
-        Channel.put_json(self.channel.settings, {"mode": "color", "pause_when_still": False}, 1)
+        Channel.put_json(self.channel.settings, dict({"mode": "color", "pause_when_still": False}, **settings), 1)
         self.loop = SourceLoop(self.channel, segmenters)
         self.frame_id = 0
 
@@ -81,3 +81,18 @@ def test_both_children_on_the_bed_are_in_the_workers_mask(bedroom):
     seen = [mask[int(y), int(x)] >= 128 for mask, frame_points in zip(masks, points)
             for x, y in frame_points if 0 <= x < w and 0 <= y < h]
     assert len(seen) >= 4 * 50 and np.mean(seen) >= 0.9, f"{np.mean(seen):.3f} of {len(seen)} points"
+
+
+def test_whole_bodies_off_is_the_selfie_model_alone(bedroom):
+    """The panel's "Track whole bodies" off: no tracker, and the masks are the ones the
+    worker made before it tracked bodies (the bodies' hook returns the probabilities)."""
+    segmenters = Segmenters()
+    off, on = Filter(segmenters, whole_bodies=False), Filter(segmenters)
+    try:
+        masks = [(off.mask(rgb), on.mask(rgb)) for rgb in bedroom[:6]]
+        assert off.loop.tracker is None and on.loop.tracker is not None
+        assert segmenters.trackers and len(segmenters.trackers) == 1
+    finally:
+        off.close()
+        on.close()
+    assert any(not np.array_equal(a, b) for a, b in masks)

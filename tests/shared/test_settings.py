@@ -72,7 +72,7 @@ def test_blur_number_bounds():
 # ---- the one table of keys ----
 
 STABLE_KEYS = ["mode", "color", "image_path", "image_fit", "blur_level", "video_path", "video_fit", "video_loop",
-               "model", "edge_refine", "smoothing",
+               "model", "edge_refine", "whole_bodies", "smoothing",
                "threshold", "softness", "provider", "threads", "pause_when_still"]  # saved scene collections rely on these
 
 

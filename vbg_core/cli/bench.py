@@ -41,9 +41,9 @@ def load_frames(path: Path, count: int) -> List[np.ndarray]:
         reader.close()
 
 
-def time_ours(frames, settings: Settings, segmenter: Segmenter, bodies: bool = True) -> Dict[str, List[float]]:
+def time_ours(frames, settings: Settings, segmenter: Segmenter) -> Dict[str, List[float]]:
     """The Pipeline itself, timed by its stage clock."""
-    pipeline = Pipeline(settings, segmenter, bodies=bodies)
+    pipeline = Pipeline(settings, segmenter)
     stages = {name: [] for name in STAGES}
     for index, rgb_u8 in enumerate(frames):
         marks = [("start", time.perf_counter())]
@@ -85,20 +85,19 @@ def time_naive(frames, settings: Settings, segmenter: Segmenter) -> List[float]:
     return times
 
 
-def run_bench(settings: Settings, frames: int = 100, naive: bool = True, video: Path = SAMPLE,
-              bodies: bool = True) -> int:
+def run_bench(settings: Settings, frames: int = 100, naive: bool = True, video: Path = SAMPLE) -> int:
     segmenter = open_segmenter(settings.model, settings.provider, settings.threads)
     source = load_frames(video, frames + WARMUP)
     print(f"vbg bench: {len(source) - WARMUP} frames of {video.name}, model {settings.model}, "
           f"provider {segmenter.active_provider}, threads {settings.threads}, mode {settings.mode}, "
-          f"whole bodies {'on' if bodies else 'off'}; median ms per frame (mean: the pose detector "
+          f"whole bodies {'on' if settings.bodies else 'off'}; median ms per frame (mean: the pose detector "
           "runs every few frames)")
     header = ["size", *STAGES, "mean total"] + (["naive total", "naive / ours"] if naive else [])
     print(" | ".join(f"{h:>11}" for h in header))
     for label, size in SIZES.items():
         frames_at = [f if f.shape[1::-1] == size else cv2.resize(f, size, interpolation=cv2.INTER_LINEAR)
                      for f in source]
-        timed = time_ours(frames_at, settings, segmenter, bodies)
+        timed = time_ours(frames_at, settings, segmenter)
         stages = {k: median(v) for k, v in timed.items()}
         row = [label] + [f"{v:.2f}" for v in stages.values()] + [f"{np.mean(timed['total']):.2f}"]
         if naive:

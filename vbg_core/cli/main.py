@@ -124,8 +124,7 @@ def cmd_bench(args) -> int:
     if background["mode"] == "video":
         raise SettingsError("vbg bench times still backgrounds: give it blur, a colour or an image")
     video = {"video": Path(args.video)} if args.video else {}
-    return run_bench(_settings(args, **background), frames=args.frames, naive=not args.no_naive,
-                     bodies=not args.no_bodies, **video)
+    return run_bench(_settings(args, **background), frames=args.frames, naive=not args.no_naive, **video)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -162,7 +161,6 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--background", default="blur")
     bench.add_argument("--no-naive", action="store_true", help="skip the naive float pipeline")
     bench.add_argument("--video", help="the clip to time (default samples/sam2_coffee.mp4: no whole body)")
-    bench.add_argument("--no-bodies", action="store_true", help="without the whole-body (pose) path")
     bench.set_defaults(func=cmd_bench)
 
     for command in (render, mask, camera, bench):

@@ -24,13 +24,12 @@ class Pipeline:
     Holds the temporal state explicitly (and a recurrent model's); `reset()` starts a
     new stream."""
 
-    def __init__(self, settings: Settings, segmenter: Optional[Segmenter] = None, follow: bool = True,
-                 bodies: bool = True):
+    def __init__(self, settings: Settings, segmenter: Optional[Segmenter] = None, follow: bool = True):
         self.settings = settings
         self.segmenter = segmenter or open_segmenter(settings.model, settings.provider, settings.threads)
         self.compositor = Compositor(settings)
         spec = self.segmenter.spec      # roi.py: crop around the person (a recurrent model sees it all)
-        plain = self.segmenter.fit == "stretch" and not spec.recurrent
+        plain = self.segmenter.plain
         self.follow = follow and plain
         self.refining = for_model(settings, spec)
         # still.py: a still image gets four looks (measured with the stretching selfie models only)
@@ -39,7 +38,7 @@ class Pipeline:
         self.memory: Memory = None
         self.roi: Optional[roi.RoiState] = None
         # pose.py: whole bodies, several people (the selfie model is for close-ups)
-        self.pose = PoseTracker(settings.provider, settings.threads) if bodies and plain else None
+        self.pose = PoseTracker(settings.provider, settings.threads) if settings.bodies and plain else None
         self.pose_state: Optional[PoseState] = None
         self._work = Workspace()
 

@@ -5,14 +5,15 @@ and the region for the next frame comes from this frame's alignment landmarks. T
 detector (`pose_detect`) runs only to (re)find people: on a stream's first frame, at
 once when a tracked person's presence drops (a cut, someone leaving: the same frame is
 searched again, so an old region never paints the new picture), and every
-DETECT_EVERY frames to look for someone new (or, with nobody tracked, for anyone).
+DETECT_EVERY frames to look for someone new (with nobody tracked, every SEARCH_EVERY
+frames for anyone: a desk camera's cost).
 A person lost is looked for again in their last region for HOLD frames (not drawn
 meanwhile): a child who turns away or is hidden behind another scores a low presence
 for a frame or two, and the detector rarely finds them again (bedroom clip).
 Up to MAX_PEOPLE people, one region each; a detection whose region is centred near a
 tracked one is the same person. Only whole bodies (down to the knees) are tracked: a
 close-up is left to the selfie model, so a head-and-shoulders camera costs the detector
-every DETECT_EVERY frames and nothing else.
+every SEARCH_EVERY frames and nothing else.
 
 State is explicit: `result = tracker(frame, state, grid_hw)`, `result.state` for the next
 frame, starting from `None`. `result.probs` is the bodies' segmentation over the frame
@@ -30,7 +31,8 @@ from .pose_detect import PoseDetector, views
 from .pose_landmarks import Body, LandmarkModel
 
 MAX_PEOPLE = 3
-DETECT_EVERY = 8        # frames between detector runs while tracking (or while nobody is)
+DETECT_EVERY = 8        # frames between detector runs while tracking someone
+SEARCH_EVERY = 24       # ... while tracking nobody (about a second: the selfie model covers a newcomer meanwhile)
 MIN_PRESENCE = 0.5      # the landmark model's pose presence below which a person is lost
 SAME_PERSON = 0.8       # closeness (pose_geometry) above which two regions are one person
 HOLD = 1                # frames a lost person's last region is looked at again
@@ -64,7 +66,8 @@ class PoseTracker:
         since = state.since_detect + 1 if state is not None else DETECT_EVERY
         view = state.view if state is not None else 0
         lost = lost or state is None
-        if lost or since >= DETECT_EVERY:       # someone lost (a cut?) or a new stream: every view, now
+        every = DETECT_EVERY if bodies else SEARCH_EVERY
+        if lost or since >= every:              # someone lost (a cut?) or a new stream: every view, now
             looks = range(len(views(frame_hw))) if lost else [view]
             for look in looks:
                 bodies = self._add_found(frame, bodies, look)

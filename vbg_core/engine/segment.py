@@ -107,6 +107,12 @@ class Segmenter:
         self._input = self.session.get_inputs()[0].name
         self._output = self.session.get_outputs()[self.spec.output_index].name
 
+    @property
+    def plain(self) -> bool:
+        """A model that stretches the frame into it and keeps no state (the selfie
+        models): the one that follows the person, with whole bodies beside it."""
+        return self.fit == "stretch" and not self.spec.recurrent
+
     def predict(self, rgb_u8: np.ndarray) -> np.ndarray:
         """HxWx3 uint8 RGB -> float32 person probability (h, w) covering the whole
         frame with its aspect ratio, at about the model's resolution."""

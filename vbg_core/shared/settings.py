@@ -72,6 +72,9 @@ TABLE: Tuple[Key, ...] = (
              "at 512x288 or 640x360: the best edges at many times the CPU; installed by install.sh --with-rvm)"),
     Key("edge_refine", "edges", "bool", True, "Refine edges (follow hair and shoulders)", "quality",
         flag="--no-edges", worker=True, help="plain bilinear mask upsampling"),
+    Key("whole_bodies", "bodies", "bool", True,
+        "Track whole bodies (people standing or moving; more CPU while one is in view)", "quality",
+        flag="--no-bodies", worker=True, help="the selfie model alone, no whole-body tracking (less CPU)"),
     Key("smoothing", "smoothing", "double", 0.7, "Temporal smoothing", "quality", bounds=(0.0, 1.0, 0.05),
         flag="--smoothing", worker=True, help="temporal smoothing 0..1"),
     Key("threshold", "threshold", "double", 0.5, "Person threshold", "quality", bounds=(0.05, 0.95, 0.05),
@@ -172,6 +175,7 @@ class Settings:
     provider: str = _default("provider")
     threads: int = _default("threads")
     edges: bool = _default("edge_refine")       # guided edge refinement at output resolution
+    bodies: bool = _default("whole_bodies")     # whole bodies tracked with MediaPipe Pose (engine/pose.py)
     smoothing: float = _default("smoothing")    # temporal smoothing strength, 0 = off (motion-aware)
     threshold: float = _default("threshold")    # probability at which alpha is 50 %
     softness: float = _default("softness")      # width of the soft alpha ramp around the threshold
