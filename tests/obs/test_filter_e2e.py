@@ -416,7 +416,8 @@ def test_properties_panel_shows_only_what_the_mode_uses(obs, mode, shown, photo,
         assert list(panel[group]) == note + [key.key for key in TABLE if key.group == group]
         assert [p["label"] for p in panel[group].values()] == \
             ([GROUP_NOTES[group]] if note else []) + [key.label for key in TABLE if key.group == group]
-    assert panel["defaults"] == {key.key: key.default for key in TABLE}
+    assert panel["defaults"] == {key.key: key.default if key.obs_default is None else key.obs_default
+                                 for key in TABLE}
     assert {name for name, prop in panel["background"].items() if prop["visible"]} == {"mode"} | shown
 
 

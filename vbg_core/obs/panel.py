@@ -13,10 +13,11 @@ from . import libobs as L
 GROUPS = (("background", "Background"), ("quality", "Quality"), ("performance", "Performance"))
 # A group's first line, in plain words (an info text named "<group>_note")
 GROUP_NOTES = {"quality": "The default model looks at a crop that follows the person (the whole frame is "
-                          "checked every half second, and at once when the person is lost); whole bodies "
-                          "in view (up to three people) are tracked with a second model made for them, "
-                          "which costs more CPU while they are; the mask is steadied over time where the "
-                          "picture is still, and its edges follow the picture's own detail."}
+                          "checked every half second, and at once when the person is lost); the mask is "
+                          "steadied over time where the picture is still, and its edges follow the "
+                          "picture's own detail. For people standing or moving in view, tick Track whole "
+                          "bodies: a second model made for them (up to three people), at most of a CPU "
+                          "core while one is in view."}
 # the obs_data_* type of each kind of setting
 MODE = KEYS["mode"]           # its list shows and hides the other controls
 DATA_TYPES = {"string": "string", "path": "string", "color": "int", "bool": "bool", "int": "int", "double": "double"}
@@ -32,7 +33,8 @@ def file_filter(key: Key) -> bytes:
 def set_defaults(lib, data) -> None:
     for key in TABLE:
         setter = getattr(lib, f"obs_data_set_default_{DATA_TYPES[key.kind]}")
-        setter(data, key.key.encode(), key.default.encode() if isinstance(key.default, str) else key.default)
+        default = key.default if key.obs_default is None else key.obs_default
+        setter(data, key.key.encode(), default.encode() if isinstance(default, str) else default)
 
 
 def read_settings(lib, data) -> dict:

@@ -42,6 +42,7 @@ class Key:
     mode: str = ""              # shown only in this mode ("" = always)
     worker: bool = False        # the worker needs it (the model and the mask's quality)
     obs_only: bool = False      # a setting of the OBS filter alone (no `vbg` flag)
+    obs_default: object = None  # the OBS filter's default where it is not `default` (None: the same)
     help: str = ""              # the flag's help, where the label is not enough
     files: Tuple[str, Tuple[str, ...]] = ()     # a path's file picker: (what, extensions)
 
@@ -72,9 +73,12 @@ TABLE: Tuple[Key, ...] = (
              "at 512x288 or 640x360: the best edges at many times the CPU; installed by install.sh --with-rvm)"),
     Key("edge_refine", "edges", "bool", True, "Refine edges (follow hair and shoulders)", "quality",
         flag="--no-edges", worker=True, help="plain bilinear mask upsampling"),
+    # off in OBS by default: with a body in view the worker takes most of a core, which on
+    # a machine whose GPU is emulated on the CPU made OBS skip frames (benchmarks/RESULTS-obs.md)
     Key("whole_bodies", "bodies", "bool", True,
-        "Track whole bodies (people standing or moving; more CPU while one is in view)", "quality",
-        flag="--no-bodies", worker=True, help="the selfie model alone, no whole-body tracking (less CPU)"),
+        "Track whole bodies (people standing or moving; most of a CPU core while one is in view)", "quality",
+        flag="--no-bodies", worker=True, obs_default=False,
+        help="the selfie model alone, no whole-body tracking (less CPU)"),
     Key("smoothing", "smoothing", "double", 0.7, "Temporal smoothing", "quality", bounds=(0.0, 1.0, 0.05),
         flag="--smoothing", worker=True, help="temporal smoothing 0..1"),
     Key("threshold", "threshold", "double", 0.5, "Person threshold", "quality", bounds=(0.05, 0.95, 0.05),
