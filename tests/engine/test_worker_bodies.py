@@ -84,8 +84,9 @@ def test_both_children_on_the_bed_are_in_the_workers_mask(bedroom):
 
 
 def test_whole_bodies_off_is_the_selfie_model_alone(bedroom):
-    """The panel's "Track whole bodies" off: no tracker, and the masks are the ones the
-    worker made before it tracked bodies (the bodies' hook returns the probabilities)."""
+    """The panel's "Track whole bodies" off (OBS's default): no tracker for that source
+    while another source of the same worker has one (shared), and the two sources'
+    masks of the same frames differ (the bodies are what differs)."""
     segmenters = Segmenters()
     off, on = Filter(segmenters, whole_bodies=False), Filter(segmenters)
     try:
