@@ -97,3 +97,20 @@ def test_whole_bodies_off_is_the_selfie_model_alone(bedroom):
         off.close()
         on.close()
     assert any(not np.array_equal(a, b) for a, b in masks)
+
+
+def test_track_whole_bodies_ticked_later_starts_tracking(bedroom):
+    """The same model, "Track whole bodies" ticked after frames without it: the worker
+    picks the tracker up (the model is not loaded again) and drops it when unticked."""
+    worker = Filter(Segmenters(), whole_bodies=False)
+    try:
+        worker.mask(bedroom[0])
+        assert worker.loop.tracker is None
+        Channel.put_json(worker.channel.settings, {"mode": "color", "pause_when_still": False}, 2)
+        worker.mask(bedroom[1])
+        assert worker.loop.tracker is not None and worker.loop.pose_state is not None
+        Channel.put_json(worker.channel.settings, {"mode": "color", "whole_bodies": False}, 3)
+        worker.mask(bedroom[2])
+        assert worker.loop.tracker is None and worker.loop.pose_state is None
+    finally:
+        worker.close()
