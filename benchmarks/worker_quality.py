@@ -8,8 +8,11 @@ pass does), with "Track whole bodies" off and on.
 `--clips` holds <name>.mp4, `--mattes` a folder per name of reference mattes (PNG, one
 per frame; person >= 128), e.g. the research set beside the project (never committed).
 Prints mIoU (the worker's mask scaled to the frame, then area-resized to the matte's
-size, person >= 128) and the worker's step per frame in ms (median / mean: reading
-the frame, segmenting, the mask, its coefficients and regions written back).
+size, person >= 128), excess flicker (the share of pixels whose person/background
+decision flips between frames, the worker's minus the reference's, as devscore
+counts it) and the worker's step per frame in ms (median / mean: reading the frame,
+segmenting, the mask, its coefficients and regions written back). `--smoothing`: the
+temporal smoothing (default: the setting's default).
 """
 
 import argparse
@@ -27,9 +30,9 @@ from vbg_core.cli.bench import load_frames  # noqa: E402
 from vbg_core.source_loop import Segmenters  # noqa: E402
 
 
-def score(clip: Path, mattes: list, bodies: bool):
-    worker = FilterSide(Segmenters(), whole_bodies=bodies)
-    ious, times = [], []
+def score(clip: Path, mattes: list, settings: dict):
+    worker = FilterSide(Segmenters(), **settings)
+    ious, times, flips, previous = [], [], [], None
     try:
         for rgb, matte in zip(load_frames(clip, len(mattes)), mattes):
             mask = worker.mask(rgb)
@@ -37,9 +40,12 @@ def score(clip: Path, mattes: list, bodies: bool):
             truth = cv2.imread(str(matte), cv2.IMREAD_GRAYSCALE) >= 128
             person = cv2.resize(mask, truth.shape[::-1], interpolation=cv2.INTER_AREA) >= 128
             ious.append((person & truth).sum() / max((person | truth).sum(), 1))
+            if previous is not None:
+                flips.append((person != previous[0]).mean() - (truth != previous[1]).mean())
+            previous = person, truth
     finally:
         worker.close()
-    return float(np.mean(ious)), float(np.median(times)), float(np.mean(times))
+    return float(np.mean(ious)), float(np.mean(flips)), float(np.median(times)), float(np.mean(times))
 
 
 def main() -> int:
@@ -47,13 +53,16 @@ def main() -> int:
     parser.add_argument("--clips", required=True, help="folder of <name>.mp4")
     parser.add_argument("--mattes", required=True, help="folder of <name>/ reference mattes")
     parser.add_argument("--names", nargs="+", default=["sam2_juggle", "sam2_bedroom"])
+    parser.add_argument("--smoothing", type=float, help="temporal smoothing 0..1")
     args = parser.parse_args()
-    print("clip | whole bodies | mIoU | worker ms per frame, median / mean")
+    print("clip | whole bodies | mIoU | excess flicker | worker ms per frame, median / mean")
     for name in args.names:
         mattes = sorted((Path(args.mattes) / name).glob("*.png"))
         for bodies in (False, True):
-            miou, med, mean = score(Path(args.clips) / f"{name}.mp4", mattes, bodies)
-            print(f"{name} | {'on' if bodies else 'off'} | {miou:.4f} | {med:.2f} / {mean:.2f}", flush=True)
+            settings = dict(whole_bodies=bodies, **({} if args.smoothing is None else {"smoothing": args.smoothing}))
+            miou, excess, med, mean = score(Path(args.clips) / f"{name}.mp4", mattes, settings)
+            print(f"{name} | {'on' if bodies else 'off'} | {miou:.4f} | {excess:+.5f} | {med:.2f} / {mean:.2f}",
+                  flush=True)
     return 0
 
 

@@ -25,16 +25,16 @@ from .engine.pose import PoseTracker
 from .shared.channel import Channel
 from .shared.messages import CROP, pack_mask, split_frame
 from .shared.errors import VbgError
-from .engine.refine import for_model, guided_coefficients, refine_lowres
+from .engine.refine import for_model, frames_to_settle, guided_coefficients, refine_lowres
 from .engine.segment import Segmenter, open_segmenter
 from .shared.settings import WORKER_KEYS, Settings
 
 IDLE_AFTER_S = 0.5             # no frame for this long: the source is idle (and a recurrent state is stale)
 STATS_EVERY_S = 0.5
 FRAME_RATE_WINDOW_S = 3.0      # OBS's frame rate is judged over this long (a slow model reads few frames)
-# While the picture is still the last mask is kept and no inference runs: after this
-# many segmented frames without movement (motion.moved), by which time the temporal
-# smoothing has settled (each still frame moves it 40 % of the way: 1.6 % is left).
+# While the picture is still the last mask is kept and no inference runs: after the
+# temporal smoothing has settled (refine.frames_to_settle: 15 segmented frames without
+# movement, motion.moved, at the default smoothing), and at least this many.
 SETTLE_FRAMES = 8
 # The modes whose background the worker blurs (video mode shows the blur while its
 # video has no frame); the filter sends the mode it draws (blur for a missing image).
@@ -93,6 +93,7 @@ class SourceLoop:
         self.pose_state = None          # its state for this source
         self.frame_hw = None            # the source's (h, w) the states are of
         self.refining: Optional[Settings] = None    # the settings refining this model's output
+        self.settle_frames = SETTLE_FRAMES         # still segmented frames before the last mask is kept
         self.memory = None              # a recurrent model's state for this source only
         self.memory_size = None         # the frame size it was made at
         self.resets = 0                 # how often the recurrent state was started afresh
@@ -135,6 +136,7 @@ class SourceLoop:
             self.settings = Settings.from_obs(worker_values)
             self.load_engine()
             self.refining = for_model(self.settings, self.segmenter.spec)
+            self.settle_frames = max(SETTLE_FRAMES, frames_to_settle(self.refining.smoothing))
             self.track_bodies()
         except VbgError as exc:
             self.fail(str(exc))
@@ -274,7 +276,7 @@ class SourceLoop:
         """Whether this frame can keep the last mask (the picture has been still for
         SETTLE_FRAMES segmented frames and still is); counts still frames otherwise."""
         still = self.still is not None and not motion.moved(self.still, signature)
-        if still and self.settings.pause_when_still and self.still_frames >= SETTLE_FRAMES:
+        if still and self.settings.pause_when_still and self.still_frames >= self.settle_frames:
             return True
         self.still, self.still_frames = signature, self.still_frames + 1 if still else 0
         return False

@@ -79,7 +79,7 @@ TABLE: Tuple[Key, ...] = (
         "Track whole bodies (people standing or moving; most of a CPU core while one is in view)", "quality",
         flag="--no-bodies", worker=True, obs_default=False,
         help="the selfie model alone, no whole-body tracking (less CPU)"),
-    Key("smoothing", "smoothing", "double", 0.7, "Temporal smoothing", "quality", bounds=(0.0, 1.0, 0.05),
+    Key("smoothing", "smoothing", "double", 0.9, "Temporal smoothing", "quality", bounds=(0.0, 1.0, 0.05),
         flag="--smoothing", worker=True, help="temporal smoothing 0..1"),
     Key("threshold", "threshold", "double", 0.5, "Person threshold", "quality", bounds=(0.05, 0.95, 0.05),
         flag="--threshold", worker=True, help="person probability cut 0..1"),
