@@ -22,6 +22,7 @@ from vbg_core.cli import media
 from vbg_core.engine import compose, refine, roi
 from vbg_core.engine.pipeline import Pipeline
 from vbg_core.shared.settings import Settings
+from vbg_core.engine.refine import frames_to_settle
 from vbg_core.source_loop import SETTLE_FRAMES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -296,16 +297,17 @@ def test_worker_follows_the_person_through_the_crops_it_asks_for(channel):
 
 def test_worker_keeps_the_last_mask_while_the_picture_is_still(channel, portrait):
     """With pause_when_still, a repeated frame is segmented until the smoothing settled
-    (SETTLE_FRAMES more), then kept (the stats count it, no mask comes); a frame that
-    moved is segmented at once."""
+    (15 more at smoothing 0.9: refine.frames_to_settle; fails with a fixed 8), then
+    kept (the stats count it, no mask comes); a frame that moved is segmented at once."""
     rgb, _ = portrait
     still, moved = small_rgba(rgb), small_rgba(np.ascontiguousarray(rgb[:, ::-1]))
-    Channel.put_json(channel.settings, dict(WORKER_SETTINGS, pause_when_still=True), 1)
+    Channel.put_json(channel.settings, dict(WORKER_SETTINGS, pause_when_still=True, smoothing=0.9), 1)
     channel.beat_obs()
     worker = start_worker(channel)
     try:
         wait_json(channel.stats, lambda stats: stats["state"] == "running")
-        settle = SETTLE_FRAMES + 1
+        settle = max(SETTLE_FRAMES, frames_to_settle(0.9)) + 1
+        assert settle == 16
         for frame_id in range(1, settle + 1):
             channel.beat_obs()
             send(channel, still, frame_id)
