@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from ..shared.channel import Channel
-from ..shared.messages import CROP, pack_frame, split_mask
+from ..shared.messages import CROP, MalformedMask, pack_frame, split_mask
 from ..shared.errors import SettingsError
 from ..shared.maths import fit_uv
 from ..shared.models import get_model
@@ -84,6 +84,7 @@ class VbgFilter:
         self.mask_id = -1
         self.mask_stamp = 0.0
         self.mask_size = (0, 0)
+        self.mask_problem = ""          # why the worker's newest mask was not drawn ("" = none)
         self.crop_id = -1
         self.crop_rect = None           # the rectangle the worker asks to read back (unit square)
         self.model_area = 0
@@ -226,9 +227,14 @@ class VbgFilter:
         worker is ready to draw with."""
         slot = self.channel.masks.read(self.mask_id)
         if slot is not None and slot.height:
-            self.gpu.upload_mask(split_mask(slot), slot.width, slot.height)
-            self.mask_id, self.mask_stamp = slot.frame_id, slot.stamp
-            self.mask_size = (slot.width, slot.height)
+            self.mask_id = slot.frame_id            # a malformed one is not read again
+            try:
+                mask = split_mask(slot)
+            except MalformedMask as exc:            # never let the GPU read past it
+                self.mask_problem = f"the worker sent a malformed mask ({exc}) — it is not drawn"
+            else:
+                self.gpu.upload_mask(mask, slot.width, slot.height)
+                self.mask_stamp, self.mask_size, self.mask_problem = slot.stamp, (slot.width, slot.height), ""
         alive_since = self.worker.alive_since
         ready = bool(self.gpu.mask_tex) and alive_since is not None and self.mask_stamp >= alive_since
         died_at = self.worker.died_at
@@ -274,7 +280,7 @@ class VbgFilter:
     # ---- status ----
     def status(self) -> Status:
         """What is really happening, in plain words (UI or supervisor thread)."""
-        said = status(self.status_facts(), self.view.notice)
+        said = status(self.status_facts(), "; ".join(n for n in (self.view.notice, self.mask_problem) if n))
         self.was_behind = said.state is State.BEHIND
         return said
 

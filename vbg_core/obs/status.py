@@ -90,7 +90,8 @@ SAID_WITH_FIGURES = (State.IDLE, State.BEHIND, State.RUNNING)
 
 @dataclass(frozen=True)
 class Status:
-    """The status line: the state's sentence, then the settings notice if any."""
+    """The status line: the state's sentence, then the notices if any (the settings', a
+    malformed mask's)."""
     state: State
     sentence: str
     notice: str

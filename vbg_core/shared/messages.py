@@ -71,13 +71,25 @@ def pack_mask(mask_rows: bytes, coefficients: bytes, regions: bytes, background:
     return MASK_HEAD.pack(len(coefficients), *background_size) + mask_rows + coefficients + background + regions
 
 
+class MalformedMask(ValueError):
+    """A masks-mailbox message whose parts do not fit its own sizes."""
+
+
 def split_mask(slot) -> Mask:
-    """A masks-mailbox message -> its parts."""
-    coefficients, bw, bh = MASK_HEAD.unpack_from(slot.data)
+    """A masks-mailbox message -> its parts; MalformedMask when the sizes it states do
+    not fit its length or its mask (the filter would have the GPU read past them)."""
+    data = slot.data
+    if len(data) < MASK_HEAD.size:
+        raise MalformedMask(f"a mask message of {len(data)} bytes has no head")
+    coefficients, bw, bh = MASK_HEAD.unpack_from(data)
+    if coefficients not in (0, slot.width * slot.height * COEF_BYTES):
+        raise MalformedMask(f"{coefficients} bytes of coefficients for a {slot.width}x{slot.height} mask")
     marks = [MASK_HEAD.size]
     for length in ((slot.width + 3) // 4 * 4 * slot.height, coefficients, bw * bh * 4):
         marks.append(marks[-1] + length)
-    data = slot.data
+    if len(data) < marks[3]:
+        raise MalformedMask(f"a {slot.width}x{slot.height} mask message ({bw}x{bh} background) "
+                            f"of {len(data)} bytes, not {marks[3]} or more")
     return Mask(data[marks[0]:marks[1]], data[marks[1]:marks[2]], data[marks[2]:marks[3]], (bw, bh),
                 data[marks[3]:])
 
