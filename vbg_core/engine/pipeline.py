@@ -94,9 +94,10 @@ class Pipeline:
         clock("pre-process")
         if self.settings.edges:         # the guide's luma, on the other core meanwhile
             aside(frame.gray, guide_level(frame.image.shape[:2]))
+        lay_in_bodies = self._bodies(frame)
         output, self.memory = segmenter.infer_step(tensor, self.memory)
         clock("inference")
-        probs = self._with_bodies(frame, segmenter.postprocess(output, frame.image.shape[:2]))
+        probs = lay_in_bodies(segmenter.postprocess(output, frame.image.shape[:2]))
         state = self.state and resized_state(self.state, probs.shape)
         alpha_lo, self.state = refine_lowres(probs, frame.image if small is None else small,
                                              state, self.refining)
@@ -111,7 +112,7 @@ class Pipeline:
             aside(frame.gray, guide_level(frame.image.shape[:2]))
         views = roi.PyramidViews(frame, self.segmenter.spec.input_hw)
         alpha_lo, self.state, self.roi = followed(views, self.segmenter, self.roi, self.state, self.refining,
-                                                  lambda probs: self._with_bodies(frame, probs))
+                                                  self._bodies(frame))
         clock("inference")
         return alpha_lo
 
@@ -126,12 +127,19 @@ class Pipeline:
             self.roi = roi.follow(alpha_lo, None, frame.image.shape[:2], self.segmenter.spec.input_hw, True)
         return alpha_lo
 
-    def _with_bodies(self, frame: Pyramid, probs: np.ndarray) -> np.ndarray:
-        """The selfie model's probabilities with the tracked bodies' segmentation laid in."""
+    def _bodies(self, frame: Pyramid) -> Callable[[np.ndarray], np.ndarray]:
+        """Start tracking this frame's whole bodies on the other core (imaging.aside:
+        their models run while the selfie model does) -> the function that waits for
+        them and lays them into the selfie model's probabilities (`combine`)."""
         if self.pose is None:
-            return probs
-        probs, self.pose_state = with_bodies(self.pose, frame, self.pose_state, probs)
-        return probs
+            return _same
+        pose, frame_hw = self.pose, frame.image.shape[:2]
+        pending = aside(pose.track, frame, self.pose_state)
+
+        def lay_in(probs: np.ndarray) -> np.ndarray:
+            bodies, self.pose_state = pending.result()
+            return laid_in(probs, pose.probs(bodies, frame_hw, probs.shape))
+        return lay_in
 
     def _upsample(self, frame: Pyramid, alpha_lo: np.ndarray, still: bool = False) -> np.ndarray:
         if still and self.settings.edges:
@@ -155,11 +163,16 @@ def combine(selfie_f32: np.ndarray, bodies_f32: np.ndarray) -> np.ndarray:
     return np.where(bodies_f32 >= 0, np.maximum(bodies_f32, sure), selfie_f32).astype(np.float32)
 
 
+def laid_in(selfie_f32: np.ndarray, bodies_f32: Optional[np.ndarray]) -> np.ndarray:
+    """The selfie model's probabilities with the bodies' laid in (None: no body)."""
+    return selfie_f32 if bodies_f32 is None else combine(selfie_f32, bodies_f32)
+
+
 def with_bodies(tracker: PoseTracker, frame: Pyramid, state: Optional[PoseState], probs: np.ndarray):
     """The selfie model's probabilities with the bodies `tracker` follows in `frame`
-    laid in (`combine`) -> (probabilities, the tracker's next state)."""
+    laid in, in turn (the OBS worker: one core) -> (probabilities, the tracker's next state)."""
     result = tracker(frame, state, probs.shape)
-    return (probs if result.probs is None else combine(probs, result.probs)), result.state
+    return laid_in(probs, result.probs), result.state
 
 
 def model_view(frame: Pyramid, segmenter: Segmenter) -> Optional[np.ndarray]:

@@ -61,6 +61,11 @@ class PoseTracker:
         self.landmarks = LandmarkModel(provider, threads)
 
     def __call__(self, frame: Pyramid, state: Optional[PoseState], grid_hw) -> PoseResult:
+        bodies, next_state = self.track(frame, state)
+        return PoseResult(bodies, self.probs(bodies, frame.image.shape[:2], grid_hw), next_state)
+
+    def track(self, frame: Pyramid, state: Optional[PoseState]) -> Tuple[Tuple[Body, ...], PoseState]:
+        """The models' work: -> (this frame's bodies, the state for the next frame)."""
         frame_hw = frame.image.shape[:2]
         bodies, lost, held = self._track(frame, state)
         since = state.since_detect + 1 if state is not None else DETECT_EVERY
@@ -73,8 +78,7 @@ class PoseTracker:
                 bodies = self._add_found(frame, bodies, look)
             since, view = 0, (view + 1) % len(views(frame_hw))
         bodies = tuple(bodies)
-        next_state = PoseState(tuple(b.next_rect() for b in bodies), since, view, held)
-        return PoseResult(bodies, self._probs(bodies, frame_hw, grid_hw), next_state)
+        return bodies, PoseState(tuple(b.next_rect() for b in bodies), since, view, held)
 
     def _track(self, frame: Pyramid, state: Optional[PoseState]) -> Tuple[list, bool, tuple]:
         """-> (the bodies still tracked, whether one was lost: gone, or no longer whole,
@@ -108,7 +112,8 @@ class PoseTracker:
         return bodies
 
     @staticmethod
-    def _probs(bodies, frame_hw, grid_hw) -> Optional[np.ndarray]:
+    def probs(bodies, frame_hw, grid_hw) -> Optional[np.ndarray]:
+        """The bodies' segmentation over the frame at grid_hw (see PoseResult)."""
         if not bodies:
             return None
         probs = bodies[0].probs(frame_hw, grid_hw)
