@@ -9,7 +9,9 @@ filter where the GPU is emulated by the CPU; runs before 2026-12-05 10:15 UTC se
 gamma to 0.1); ours in each mode. For each: GetStats' average_frame_render_time
 (sampled every 0.5 s after a warm-up), skipped render frames, CPU use of OBS and of
 the worker (from /proc), and the mask age the filter logs when it is removed
-(frames between a frame's capture and the mask drawn on it).
+(frames between a frame's capture and the mask drawn on it). One more configuration is
+no yardstick but what OBS itself spends to play video mode's background clip: Color
+Correction on the camera with that clip playing as a second media source in the scene.
 """
 
 import argparse
@@ -20,31 +22,41 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.procstat import cpu_seconds, machine  # noqa: E402
-from tests.obs.harness import ObsInstance, media_source  # noqa: E402
+from tests.obs.harness import SCENE, ObsInstance, media_source  # noqa: E402
 
 VIDEO = ROOT / "samples" / "sam2_coffee.mp4"
+BACKGROUND_VIDEO = ROOT / "samples" / "sam2_bedroom_wall.mp4"      # video mode's
 SOURCE = "Video"
+BEHIND = "Background video"     # a second media source in the scene, for one configuration
 CONFIGS = [("no filter", None, {}), ("Color Correction", "color_filter_v2", {}),     # at its defaults: the yardstick
            ("vbg colour", "vbg_filter", {"mode": "color", "color": 0xFF00FF00}),
            ("vbg image", "vbg_filter", {"mode": "image", "image_path": str(ROOT / "samples" / "tfjs_portrait.jpg")}),
-           ("vbg video", "vbg_filter", {"mode": "video", "video_path": str(ROOT / "samples" / "sam2_bedroom_wall.mp4")}),
+           ("vbg video", "vbg_filter", {"mode": "video", "video_path": str(BACKGROUND_VIDEO)}),
            ("vbg blur", "vbg_filter", {"mode": "blur"}),
            ("vbg transparent", "vbg_filter", {"mode": "transparent"}),
            ("vbg colour, edges off", "vbg_filter", {"mode": "color", "color": 0xFF00FF00, "edge_refine": False}),
            ("vbg blur, edges off", "vbg_filter", {"mode": "blur", "edge_refine": False}),
            ("vbg colour, bodies off", "vbg_filter", {"mode": "color", "color": 0xFF00FF00, "whole_bodies": False}),
            ("vbg blur, bodies off", "vbg_filter", {"mode": "blur", "whole_bodies": False}),
-           ("vbg blur, rvm", "vbg_filter", {"mode": "blur", "model": "rvm"})]     # needs install.sh --with-rvm
+           ("vbg blur, rvm", "vbg_filter", {"mode": "blur", "model": "rvm"}),     # needs install.sh --with-rvm
+           # not a yardstick: what OBS itself spends to play video mode's clip as a source of its own
+           ("Color Correction + the background video as a source", "color_filter_v2", {}, BACKGROUND_VIDEO)]
 
 
-def measure(obs: ObsInstance, name: str, kind, settings: dict, seconds: float, warmup: float) -> dict:
+def measure(obs: ObsInstance, name: str, kind, settings: dict, behind: Optional[Path] = None, *,
+            seconds: float, warmup: float) -> dict:
+    """One configuration: `kind` (a filter, or None) on the camera source with `settings`,
+    and with `behind`, that clip playing as a second media source in the scene."""
     client = obs.client
     before = set(obs.worker_pids())
+    if behind:
+        client.create_input(SCENE, BEHIND, "ffmpeg_source", media_source(BEHIND, str(behind))["settings"], True)
     if kind:
         client.create_source_filter(SOURCE, "bench", kind, settings)
     time.sleep(warmup)
@@ -61,6 +73,9 @@ def measure(obs: ObsInstance, name: str, kind, settings: dict, seconds: float, w
     cpu1 = (cpu_seconds(obs.pid), sum(cpu_seconds(p) for p in workers))
     if kind:
         client.remove_source_filter(SOURCE, "bench")
+    if behind:
+        client.remove_input(BEHIND)
+    if kind or behind:
         time.sleep(1.0)
     frames = end.render_total_frames - start.render_total_frames
     skipped = end.render_skipped_frames - start.render_skipped_frames
@@ -134,8 +149,8 @@ def main(argv=None) -> int:
         with ObsInstance(home, scripts=[str(ROOT / "obs_vbg.py")], sources=sources, env=env) as obs:
             time.sleep(3)
             configs = [c for i, c in enumerate(CONFIGS) if i < 2 or not args.only or c[0] in args.only]
-            rounds = [[measure(obs, name, kind, settings, args.seconds, args.warmup)
-                       for name, kind, settings in configs] for _ in range(args.rounds)]
+            rounds = [[measure(obs, *config, seconds=args.seconds, warmup=args.warmup)
+                       for config in configs] for _ in range(args.rounds)]
     results = combine(rounds)
     text = table(results)
     print(text)
