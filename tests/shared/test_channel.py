@@ -22,7 +22,6 @@ from vbg_core.cli import media
 from vbg_core.engine import compose, refine, roi
 from vbg_core.engine.pipeline import Pipeline
 from vbg_core.shared.settings import Settings
-from vbg_core.engine.refine import frames_to_settle
 from vbg_core.source_loop import SETTLE_FRAMES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -306,7 +305,7 @@ def test_worker_keeps_the_last_mask_while_the_picture_is_still(channel, portrait
     worker = start_worker(channel)
     try:
         wait_json(channel.stats, lambda stats: stats["state"] == "running")
-        settle = max(SETTLE_FRAMES, frames_to_settle(0.9)) + 1
+        settle = max(SETTLE_FRAMES, refine.frames_to_settle(0.9)) + 1
         assert settle == 16
         for frame_id in range(1, settle + 1):
             channel.beat_obs()
