@@ -185,7 +185,7 @@ def test_frame_messages_carry_the_crop_they_hold():
 
 
 def test_mask_messages_carry_their_coefficients_background_and_regions():
-    mask, coefficients, regions = bytes(range(8)) * 2, bytes(range(4)) * 8, b"regions"
+    mask, coefficients, regions = bytes(range(8)) * 2, bytes(range(4)) * 16, b"regions"
     background = bytes(range(3 * 2 * 4))
     message = pack_mask(mask, coefficients, regions, background, (3, 2))
     assert split_mask(Slot(1, 0.0, 8, 2, message)) == Mask(mask, coefficients, background, (3, 2), regions)
