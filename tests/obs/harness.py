@@ -169,6 +169,7 @@ class ObsInstance:
         self.port = free_port()
         self.process = self.xvfb = self.client = None
         self.returncode = None
+        self.hung_output = ""       # OBS's output after a hung shutdown (stop)
 
     # ---- start / stop ----
     def __enter__(self) -> "ObsInstance":
@@ -242,7 +243,9 @@ class ObsInstance:
                 time.sleep(0.5)
 
     def stop(self, timeout: float = 60.0) -> Optional[int]:
-        """SIGINT (clean shutdown), wait; SIGKILL only if it hangs. -> exit code."""
+        """SIGINT (clean shutdown), wait; if it hangs, SIGABRT (Python's faulthandler
+        then writes every thread's Python stack to OBS's output: `log_text` shows it),
+        SIGKILL if even that does not end it. -> exit code (a string if it hung)."""
         if self.client is not None:
             try:
                 self.client.disconnect()
@@ -254,9 +257,14 @@ class ObsInstance:
             try:
                 self.returncode = self.process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.returncode = self.process.wait()
-                self.returncode = f"hung, killed ({self.returncode})"
+                self.process.send_signal(signal.SIGABRT)
+                try:
+                    code = self.process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    self.process.kill()
+                    code = self.process.wait()
+                self.returncode = f"hung, ended by signal {-code}"
+                self.hung_output = (self.home / "obs-stdout.txt").read_text(errors="replace")[-6000:]
             self.stdout.close()
         if self.xvfb is not None:
             self.xvfb.terminate()
@@ -283,6 +291,8 @@ class ObsInstance:
         if isinstance(self.returncode, int) and self.returncode < 0:
             output = (self.home / "obs-stdout.txt").read_text(errors="replace")
             text += f"\n---- OBS died of signal {-self.returncode}; the end of its output ----\n{output[-4000:]}"
+        elif self.hung_output:
+            text += f"\n---- OBS {self.returncode}; the end of its output ----\n{self.hung_output}"
         return text
 
     def worker_pids(self) -> List[int]:

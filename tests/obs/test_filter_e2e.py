@@ -469,8 +469,9 @@ def test_a_screenshot_that_cannot_render_is_asked_again_until_its_deadline(obs):
 def test_clean_exit_leaves_no_worker(obs):
     workers = obs.worker_pids()
     assert workers
-    assert obs.stop() == 0
+    code = obs.stop()
     log = obs.log_text()
+    assert code == 0, log[-6000:]
     assert "Unloaded python script: obs_vbg.py" in log and "Freeing OBS context data" in log
     time.sleep(0.5)
     assert not [pid for pid in workers if os.path.exists(f"/proc/{pid}")]
