@@ -243,8 +243,9 @@ def test_switching_modes_and_removing_the_filter_leave_no_media_source(obs, clip
     obs.client.remove_source_filter("Person", "VBG")
     wait_for(obs, lambda rgba: (mad(rgba[:, :, :3], photo) < 2, "the filter is still drawing"))
     media_threads_become(obs, 0)
-    assert obs.stop() == 0
+    code = obs.stop()
     log = obs.log_text()
+    assert code == 0, log[-6000:]
     assert "Freeing OBS context data" in log
     assert "were remaining" not in log, [line for line in log.splitlines() if "remaining" in line]
     assert leaks(log) <= obs.baseline_leaks, f"{leaks(log)} leaks, {obs.baseline_leaks} with no script"
