@@ -274,7 +274,7 @@ class SourceLoop:
 
     def nothing_moved(self, signature: np.ndarray) -> bool:
         """Whether this frame can keep the last mask (the picture has been still for
-        SETTLE_FRAMES segmented frames and still is); counts still frames otherwise."""
+        `settle_frames` segmented frames and still is); counts still frames otherwise."""
         still = self.still is not None and not motion.moved(self.still, signature)
         if still and self.settings.pause_when_still and self.still_frames >= self.settle_frames:
             return True

@@ -198,9 +198,9 @@ def followed(views, segmenter: Segmenter, roi_state: Optional[roi.RoiState],
              bodies: Callable[[np.ndarray], np.ndarray] = _same):
     """One frame, following the person: the model on the crop `views` hold (roi.look),
     at GRID_SCALE times the model's resolution (the full frame's alone at the model's),
-    `bodies` lays the tracked whole bodies into the probabilities (`with_bodies`, on
-    the frame in `vbg`, on what was read back in the OBS worker), then temporal
-    smoothing and the soft threshold. What `vbg` runs after a stream's first frame and
+    `bodies` lays the tracked whole bodies into the probabilities (`Pipeline._bodies`
+    on the frame in `vbg`, `with_bodies` on what was read back in the OBS worker), then
+    temporal smoothing and the soft threshold. What `vbg` runs after a stream's first frame and
     the OBS worker on every frame.
     -> (alpha 0..1 float32, refine state, roi state)."""
     frame_hw, model_hw = views.frame_hw, segmenter.spec.input_hw
