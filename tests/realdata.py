@@ -11,11 +11,11 @@ SAMPLE_VIDEO = ROOT / "samples" / "sam2_coffee.mp4"
 PHOTOS = ("tfjs_portrait", "tfjs_pose", "tfjs_three_people")
 
 
-def sample_frames(name: str, count: int, step: int = 1):
-    """The first count frames of samples/<name> (every step-th frame), RGB uint8."""
+def sample_frames(name: str, count: int, step: int = 1, start: int = 0):
+    """count frames of samples/<name> from frame `start` (every step-th frame), RGB uint8."""
     from vbg_core.cli import media
     reader = media.VideoReader(str(ROOT / "samples" / name))
-    frames = [rgb for i, rgb in zip(range(count * step), reader) if i % step == 0]
+    frames = [rgb for i, rgb in zip(range(start + count * step), reader) if i >= start and (i - start) % step == 0]
     reader.close()
     return frames
 

@@ -1,14 +1,16 @@
 """segment -> refine -> compose for one stream of frames (the command line's engine)."""
 
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence
 
 import cv2
 import numpy as np
 
 from . import roi
+from .blobs import stray
 from .compose import Compositor
 from .imaging import Pyramid, Workspace, aside
 from .pose import PoseTracker, PoseState
+from .pose_landmarks import Body
 from .refine import RefineState, for_model, guide_level, refine_lowres, upsample, upsample_colour
 from .segment import Memory, Segmenter, open_segmenter
 from .still import STILL_EDGE_EPS, STILL_EDGE_RADIUS, StillLook
@@ -133,12 +135,12 @@ class Pipeline:
         them and lays them into the selfie model's probabilities (`combine`)."""
         if self.pose is None:
             return _same
-        pose, frame_hw = self.pose, frame.image.shape[:2]
-        pending = aside(pose.track, frame, self.pose_state)
+        frame_hw = frame.image.shape[:2]
+        pending = aside(self.pose.track, frame, self.pose_state)
 
         def lay_in(probs: np.ndarray) -> np.ndarray:
             bodies, self.pose_state = pending.result()
-            return laid_in(probs, pose.probs(bodies, frame_hw, probs.shape))
+            return laid_in(probs, bodies, frame_hw)
         return lay_in
 
     def _upsample(self, frame: Pyramid, alpha_lo: np.ndarray, still: bool = False) -> np.ndarray:
@@ -163,16 +165,25 @@ def combine(selfie_f32: np.ndarray, bodies_f32: np.ndarray) -> np.ndarray:
     return np.where(bodies_f32 >= 0, np.maximum(bodies_f32, sure), selfie_f32).astype(np.float32)
 
 
-def laid_in(selfie_f32: np.ndarray, bodies_f32: Optional[np.ndarray]) -> np.ndarray:
-    """The selfie model's probabilities with the bodies' laid in (None: no body)."""
-    return selfie_f32 if bodies_f32 is None else combine(selfie_f32, bodies_f32)
+def laid_in(selfie_f32: np.ndarray, bodies: Sequence[Body], frame_hw) -> np.ndarray:
+    """The selfie model's probabilities (at its grid) with the segmentation of `bodies`
+    (tracked in a frame of frame_hw) laid in and the selfie model's stray blobs cleared
+    (blobs.py); unchanged without a body."""
+    if not bodies:
+        return selfie_f32
+    bodies_f32 = PoseTracker.probs(bodies, frame_hw, selfie_f32.shape)
+    probs = combine(selfie_f32, bodies_f32)
+    cleared = stray(selfie_f32, bodies, frame_hw)
+    if cleared is not None:
+        probs[cleared] = np.maximum(bodies_f32[cleared], 0.0)
+    return probs
 
 
 def with_bodies(tracker: PoseTracker, frame: Pyramid, state: Optional[PoseState], probs: np.ndarray):
     """The selfie model's probabilities with the bodies `tracker` follows in `frame`
     laid in, in turn (the OBS worker: one core) -> (probabilities, the tracker's next state)."""
-    result = tracker(frame, state, probs.shape)
-    return laid_in(probs, result.probs), result.state
+    bodies, state = tracker.track(frame, state)
+    return laid_in(probs, bodies, frame.image.shape[:2]), state
 
 
 def model_view(frame: Pyramid, segmenter: Segmenter) -> Optional[np.ndarray]:

@@ -16,8 +16,8 @@ GROUP_NOTES = {"quality": "The default model looks at a crop that follows the pe
                           "checked every half second, and at once when the person is lost); the mask is "
                           "steadied over time where the picture is still, and its edges follow the "
                           "picture's own detail. For people standing or moving in view, tick Track whole "
-                          "bodies: a second model made for them (up to three people), costing most of a "
-                          "CPU core while one is in view."}
+                          "bodies: a second model made for them (up to three people; stray blobs away "
+                          "from them are cleared), costing most of a CPU core while one is in view."}
 # the obs_data_* type of each kind of setting
 MODE = KEYS["mode"]           # its list shows and hides the other controls
 DATA_TYPES = {"string": "string", "path": "string", "color": "int", "bool": "bool", "int": "int", "double": "double"}
