@@ -10,6 +10,7 @@
 - `pose`      whole bodies: MediaPipe Pose tracked per person (`pose_detect` finds people,
               `pose_landmarks` runs the landmark/segmentation model on a region,
               `pose_geometry` the rotated regions and warps)
+- `blobs`     stray blobs: the selfie model's pieces no tracked skeleton crosses
 - `motion`    has the picture moved since the last segmented frame (the worker's idle)
 - `regions`   where a mask already decides the alpha (for the OBS composite)
 - `metrics`   IoU, boundary F, flicker
