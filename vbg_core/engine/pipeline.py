@@ -13,7 +13,7 @@ from .pose import PoseTracker, PoseState
 from .pose_landmarks import Body
 from .refine import RefineState, for_model, guide_level, refine_lowres, upsample, upsample_colour
 from .segment import Memory, Segmenter, open_segmenter
-from .still import STILL_EDGE_EPS, STILL_EDGE_RADIUS, StillLook
+from .still import STILL_DETAIL, STILL_EDGE_EPS, STILL_EDGE_RADIUS, StillLook
 from ..shared.settings import Settings
 
 
@@ -145,7 +145,7 @@ class Pipeline:
 
     def _upsample(self, frame: Pyramid, alpha_lo: np.ndarray, still: bool = False) -> np.ndarray:
         if still and self.settings.edges:
-            return upsample_colour(alpha_lo, frame, STILL_EDGE_RADIUS, STILL_EDGE_EPS, self._work)
+            return upsample_colour(alpha_lo, frame, STILL_EDGE_RADIUS, STILL_EDGE_EPS, self._work, STILL_DETAIL)
         return upsample(alpha_lo, frame, self.settings.edges, self.state.luma_f32, self._work)
 
 

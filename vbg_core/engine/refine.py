@@ -146,21 +146,38 @@ def _solve_symmetric_3x3(sigma, rhs):
 
 
 def upsample_colour(alpha_lo: np.ndarray, frame: Pyramid, radius: int, eps: float,
-                    work: Optional[Workspace] = None) -> np.ndarray:
+                    work: Optional[Workspace] = None, detail: float = 0.0) -> np.ndarray:
     """As `upsample` with edges, guided by the frame's colours (colour_coefficients):
-    for still images (engine/still.py), where three multiplies a pixel are no cost."""
+    for still images (engine/still.py), where three multiplies a pixel are no cost.
+    `detail` > 0: then a second colour-guided pass applied at the guide's resolution,
+    the first pass's alpha its input, its window that share of the shorter side: the
+    edge follows hair and fingers finer than the grid's cells."""
     work = work or Workspace()
     h, w = frame.image.shape[:2]
     mean_a, mean_b = colour_coefficients(alpha_lo, frame.shrink(alpha_lo.shape[1], alpha_lo.shape[0]),
                                          radius, eps)
-    guide_u8 = frame.level(guide_level((h, w)))
-    gh, gw = guide_u8.shape[:2]
-    a_up = cv2.resize(mean_a, (gw, gh), interpolation=cv2.INTER_LINEAR)
-    b_up = cv2.resize(mean_b * np.float32(255), (gw, gh), interpolation=cv2.INTER_LINEAR)
-    product = cv2.transform(cv2.multiply(guide_u8, a_up, dtype=cv2.CV_32F), np.ones((1, 3), np.float32))
-    guided_u8 = cv2.add(product, b_up, dtype=cv2.CV_8U)
+    level = guide_level((h, w))
+    guide_u8 = frame.level(level)
+    guided_u8 = _colour_applied(mean_a, mean_b, guide_u8)
+    if detail > 0 and min(guide_u8.shape[:2]) * detail >= 2:     # (a tiny image: its window would be no pixel)
+        half = frame.level(level + 1)   # its coefficients at half that resolution (He's fast guided filter)
+        fine = max(1, round(detail * min(half.shape[:2])))
+        mean_a, mean_b = colour_coefficients(cv2.resize(guided_u8, (half.shape[1], half.shape[0]),
+                                                        interpolation=cv2.INTER_AREA) * np.float32(1 / 255),
+                                             half, fine, eps)
+        guided_u8 = _colour_applied(mean_a, mean_b, guide_u8)
     return cv2.resize(guided_u8, (w, h), dst=work.get("alpha", (h, w), np.uint8),
                       interpolation=cv2.INTER_LINEAR)
+
+
+def _colour_applied(mean_a: np.ndarray, mean_b: np.ndarray, guide_u8: np.ndarray) -> np.ndarray:
+    """alpha = dot(mean_a, rgb / 255) + mean_b (colour_coefficients) at the guide's size, uint8."""
+    gh, gw = guide_u8.shape[:2]
+    if mean_b.shape != (gh, gw):
+        mean_a = cv2.resize(mean_a, (gw, gh), interpolation=cv2.INTER_LINEAR)
+        mean_b = cv2.resize(mean_b, (gw, gh), interpolation=cv2.INTER_LINEAR)
+    product = cv2.transform(cv2.multiply(guide_u8, mean_a, dtype=cv2.CV_32F), np.ones((1, 3), np.float32))
+    return cv2.add(product, mean_b * np.float32(255), dtype=cv2.CV_8U)
 
 
 def upsample(alpha_lo: np.ndarray, frame: Union[np.ndarray, Pyramid], edges: bool = True,

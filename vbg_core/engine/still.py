@@ -5,9 +5,10 @@ a still image has neither, and the default landscape model squeezes a 3:4 portra
 about 2.4x into its 16:9 input. So a still image gets both selfie models (landscape
 256x144 and general 256x256), each on the image and on its mirror image, averaged on
 the finer of the two grids, and its edges guided by the image's colours (He et al.'s
-colour guided filter, refine.colour_coefficients) over a wider window: four inferences
-(1.5-3 ms each on a quiet machine) and the colour guide, once per image, cost 4.5-6x a
-one-look image (RESULTS.md).
+colour guided filter, refine.colour_coefficients) over a wider window, then once more
+at the image's resolution with the first pass's alpha as input (STILL_DETAIL): four
+inferences (1.5-3 ms each on a quiet machine) and the colour guide, once per image,
+cost 2.7-3x a one-look image (RESULTS.md, "Still images: a second, finer colour pass").
 
 Measured on hand-labelled portraits (benchmarks/RESULTS.md, "Still images"): each part
 moved the scores; tiles of the image at a finer scale did not. A video's first frame
@@ -28,6 +29,9 @@ PARTNER = {"landscape": "general", "general": "landscape"}
 # The colour guided filter of a still frame: radius in grid cells, regularisation.
 STILL_EDGE_RADIUS = 5
 STILL_EDGE_EPS = 3e-3
+# ... then once more at the guide's resolution, over this share of its shorter side
+# (refine.upsample_colour's `detail`: a 17x17 window at 300x400 for a 600x800 portrait).
+STILL_DETAIL = 0.027
 
 
 class StillLook:
