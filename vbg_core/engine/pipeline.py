@@ -119,9 +119,11 @@ class Pipeline:
         return alpha_lo
 
     def _alpha_still(self, frame: Pyramid, clock: Callable[[str], None]) -> np.ndarray:
-        """A still image: both models, mirrored too (still.py), then as any first frame."""
+        """A still image: both models, mirrored too (still.py), the whole bodies in it
+        laid in, then as any first frame."""
         clock("pre-process")
-        probs = self.still_look.probs(frame)
+        lay_in_bodies = self._bodies(frame)
+        probs = lay_in_bodies(self.still_look.probs(frame))
         clock("inference")
         gh, gw = probs.shape
         alpha_lo, self.state = refine_lowres(probs, frame.shrink(gw, gh), None, self.settings)

@@ -9,6 +9,8 @@ colour guided filter, refine.colour_coefficients) over a wider window, then once
 at the image's resolution with the first pass's alpha as input (STILL_DETAIL): four
 inferences (1.5-3 ms each on a quiet machine) and the colour guide, once per image,
 cost 2.7-3x a one-look image (RESULTS.md, "Still images: a second, finer colour pass").
+`Pipeline` lays the whole bodies in a still (pose.py) into these looks' probabilities,
+as into a video frame's.
 
 Measured on hand-labelled portraits (benchmarks/RESULTS.md, "Still images"): each part
 moved the scores; tiles of the image at a finer scale did not. A video's first frame
