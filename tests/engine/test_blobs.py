@@ -1,5 +1,6 @@
 """Stray blobs (engine/blobs.py) on real media: a ball in flight is cleared, a hand cut
-off from its arm is kept, and nothing is cleared without a tracked body."""
+off from its arm is kept, and so is a piece at the picture's border; nothing is cleared
+without a tracked body."""
 
 import cv2
 import numpy as np
@@ -78,3 +79,8 @@ def test_a_hand_cut_off_from_its_arm_stays_and_the_same_piece_away_from_the_body
     assert cleared is not None and cleared.sum() == hand.sum()
     assert cleared[ys - ys.min() + 5, xs - xs.min() + 5].all()
     assert blobs.stray(moved, (), hw) is None       # no tracked body (a close-up): nothing cleared
+
+    at_border = cut.copy()  # the same piece at the picture's left border: someone reaching in
+    at_border[hand] = 0.0
+    at_border[ys - ys.min() + 5, xs - xs.min()] = 1.0
+    assert blobs.stray(at_border, bodies, hw) is None

@@ -6,7 +6,8 @@ tracked skeleton crosses, and that is smaller than SHARE of its largest piece, i
 one's: a ball in flight, a blob on a bed. It takes the bodies' own segmentation there
 (0 outside their regions). A raised hand or a foot cut off from its body is crossed by
 the bones to it and stays; a second person the tracker does not follow stays if they
-are at least SHARE of the largest piece (a person about a third as tall). Without a
+are at least SHARE of the largest piece (a person about a third as tall), and so does
+a piece at the picture's border (someone reaching or walking in). Without a
 tracked body (a close-up, bodies off) nothing is cleared: size alone cannot tell a
 hand from a blob (benchmarks/RESULTS.md, "Stray blobs: measured, not shipped").
 """
@@ -49,6 +50,8 @@ def stray(selfie_f32: np.ndarray, bodies: Sequence, frame_hw) -> Optional[np.nda
     crossed = np.zeros(count, bool)
     crossed[labels[(skeletons(bodies, frame_hw, person.shape) > 0) & (person > 0)]] = True
     area = stats[:, cv2.CC_STAT_AREA]
-    cleared = ~crossed & (area < SHARE * area[1:].max())
+    x, y, w, h = (stats[:, k] for k in (cv2.CC_STAT_LEFT, cv2.CC_STAT_TOP, cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT))
+    at_border = (x == 0) | (y == 0) | (x + w == person.shape[1]) | (y + h == person.shape[0])
+    cleared = ~crossed & ~at_border & (area < SHARE * area[1:].max())
     cleared[0] = False
     return cleared[labels] if cleared.any() else None
