@@ -20,7 +20,7 @@ import numpy as np
 from .engine import motion, regions, roi
 from .engine.compose import blurred_small
 from .engine.imaging import Pyramid
-from .engine.pipeline import followed, grid_size, with_bodies
+from .engine.pipeline import followed, grid_size, mirrored, with_bodies
 from .engine.pose import PoseTracker
 from .shared.channel import Channel
 from .shared.messages import CROP, pack_mask, split_frame
@@ -207,7 +207,8 @@ class SourceLoop:
         if not self.segmenter.spec.recurrent:
             views = self.views(frame, rgb)
             alpha, self.state, self.roi = followed(views, self.segmenter, self.roi, self.state, self.refining,
-                                                   lambda probs: self.with_bodies(views, probs))
+                                                   lambda probs: self.with_bodies(views, probs),
+                                                   mirrored(self.pose_state))
             return alpha
         probs, self.memory = self.segmenter.step(rgb, self.memory)
         if probs.shape != rgb.shape[:2]:

@@ -13,19 +13,19 @@ from vbg_core.engine.pipeline import Pipeline
 from vbg_core.engine.pose import PoseTracker
 from vbg_core.shared.settings import Settings
 
-# samples/sam2_juggle.mp4, frame 235 (1280x720): the football in flight, beside the
-# juggler's knee, which the selfie model takes for person (measured: about 1,500 pixels
+# samples/sam2_juggle.mp4, frame 222 (1280x720): the football in flight, below the
+# juggler's knee, which the selfie model takes for person (measured: about 4,700 pixels
 # of it when nothing is cleared).
-BALL_FRAME = 235
-BALL = (slice(495, 555), slice(750, 835))       # rows, columns
+BALL_FRAME = 222
+BALL = (slice(500, 595), slice(835, 930))       # rows, columns
 
 
 def _ball_pixels(monkeypatch, share: float) -> tuple:
-    """Follow the juggler from frame 224 to the ball's frame -> (person pixels in the
+    """Follow the juggler from frame 211 to the ball's frame -> (person pixels in the
     ball's box, person pixels elsewhere)."""
     monkeypatch.setattr(blobs, "SHARE", share)
     pipeline = Pipeline(Settings())
-    for rgb in sample_frames("sam2_juggle.mp4", BALL_FRAME - 223, start=224):
+    for rgb in sample_frames("sam2_juggle.mp4", BALL_FRAME - 210, start=211):
         alpha = pipeline.alpha(rgb)
     person = alpha > 127
     in_box = int(person[BALL].sum())
@@ -36,7 +36,7 @@ def _ball_pixels(monkeypatch, share: float) -> tuple:
 def test_a_ball_in_flight_is_cleared_and_the_juggler_kept(monkeypatch):
     ball, juggler = _ball_pixels(monkeypatch, blobs.SHARE)
     ball_kept, juggler_too = _ball_pixels(monkeypatch, 0.0)     # nothing cleared: the test can fail
-    assert ball_kept >= 800
+    assert ball_kept >= 3000
     assert ball <= 50
     assert abs(juggler - juggler_too) <= 0.01 * juggler_too
 

@@ -151,6 +151,31 @@ def test_a_close_up_is_left_to_the_selfie_model(tracker):
     assert np.array_equal(with_bodies, Pipeline(Settings(bodies=False)).alpha(rgb))
 
 
+def _mirrored_looks(frames) -> list:
+    """For each frame of one stream through `vbg`'s pipeline: whether the selfie model
+    looked at the mirror image too."""
+    pipeline = Pipeline(Settings())
+    predict, looks = pipeline.segmenter.predict, []
+
+    def watched(rgb, mirrored=False):
+        looks[-1] |= mirrored
+        return predict(rgb, mirrored)
+    pipeline.segmenter.predict = watched
+    for rgb in frames:
+        looks.append(False)
+        pipeline.alpha(rgb)
+    return looks
+
+
+def test_the_selfie_model_looks_twice_only_while_a_body_is_tracked(juggle):
+    """While a whole body is tracked the selfie model also looks at the mirror image (a
+    steadier mask, in the time the bodies' models take anyway); a head-and-shoulders
+    camera keeps one look a frame (its 8 ms budget)."""
+    juggler = _mirrored_looks(juggle[:12])
+    assert not juggler[0] and all(juggler[2:])
+    assert not any(_mirrored_looks(sample_frames("sam2_coffee.mp4", 40)))
+
+
 def test_a_hand_at_a_table_is_not_taken_for_a_whole_body(tracker):
     """sam2_coffee: a torso at a table, a hand holding a mug. The detector finds a
     "person" in the hand and the landmark model puts a tiny whole body there (hips and

@@ -114,7 +114,7 @@ class Pipeline:
             aside(frame.gray, guide_level(frame.image.shape[:2]))
         views = roi.PyramidViews(frame, self.segmenter.spec.input_hw)
         alpha_lo, self.state, self.roi = followed(views, self.segmenter, self.roi, self.state, self.refining,
-                                                  self._bodies(frame))
+                                                  self._bodies(frame), mirrored(self.pose_state))
         clock("inference")
         return alpha_lo
 
@@ -181,6 +181,15 @@ def laid_in(selfie_f32: np.ndarray, bodies: Sequence[Body], frame_hw) -> np.ndar
     return probs
 
 
+def mirrored(pose_state: Optional[PoseState]) -> bool:
+    """Whether the selfie model also looks at the mirror image (Segmenter.predict): while
+    whole bodies are tracked (as of the last frame). Measured (RESULTS.md, "A second
+    look while bodies are tracked"): steadier, fewer blobs; in `vbg` the look fits in
+    the time the bodies' models take on the other core, and a close-up (no body) keeps
+    its 8 ms budget."""
+    return pose_state is not None and bool(pose_state.rects)
+
+
 def with_bodies(tracker: PoseTracker, frame: Pyramid, state: Optional[PoseState], probs: np.ndarray):
     """The selfie model's probabilities with the bodies `tracker` follows in `frame`
     laid in, in turn (the OBS worker: one core) -> (probabilities, the tracker's next state)."""
@@ -208,7 +217,7 @@ def _same(probs: np.ndarray) -> np.ndarray:
 
 def followed(views, segmenter: Segmenter, roi_state: Optional[roi.RoiState],
              state: Optional[RefineState], settings: Settings,
-             bodies: Callable[[np.ndarray], np.ndarray] = _same):
+             bodies: Callable[[np.ndarray], np.ndarray] = _same, mirrored: bool = False):
     """One frame, following the person: the model on the crop `views` hold (roi.look),
     at GRID_SCALE times the model's resolution (the full frame's alone at the model's),
     `bodies` lays the tracked whole bodies into the probabilities (`Pipeline._bodies`
@@ -217,7 +226,7 @@ def followed(views, segmenter: Segmenter, roi_state: Optional[roi.RoiState],
     the OBS worker on every frame.
     -> (alpha 0..1 float32, refine state, roi state)."""
     frame_hw, model_hw = views.frame_hw, segmenter.spec.input_hw
-    probs, looked_full = roi.look(views, segmenter, roi_state, grid_size(frame_hw, model_hw))
+    probs, looked_full = roi.look(views, segmenter, roi_state, grid_size(frame_hw, model_hw), mirrored)
     probs = bodies(probs)
     (gh, gw) = probs.shape
     alpha_lo, state = refine_lowres(probs, views.guide(gw, gh), resized_state(state, (gh, gw)), settings)

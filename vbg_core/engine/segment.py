@@ -113,10 +113,16 @@ class Segmenter:
         models): the one that follows the person, with whole bodies beside it."""
         return self.fit == "stretch" and not self.spec.recurrent
 
-    def predict(self, rgb_u8: np.ndarray) -> np.ndarray:
+    def predict(self, rgb_u8: np.ndarray, mirrored: bool = False) -> np.ndarray:
         """HxWx3 uint8 RGB -> float32 person probability (h, w) covering the whole
-        frame with its aspect ratio, at about the model's resolution."""
-        return self.postprocess(self.infer(self.preprocess(rgb_u8)), rgb_u8.shape[:2])
+        frame with its aspect ratio, at about the model's resolution. `mirrored`:
+        averaged with the probabilities of the mirror image, mirrored back (a second
+        look: steadier masks for twice the inference)."""
+        probs = self.postprocess(self.infer(self.preprocess(rgb_u8)), rgb_u8.shape[:2])
+        if mirrored:
+            other = self.predict(np.ascontiguousarray(rgb_u8[:, ::-1]))
+            probs = (probs + other[:, ::-1]) * np.float32(0.5)
+        return probs
 
     def preprocess(self, rgb_u8: np.ndarray) -> np.ndarray:
         if rgb_u8.ndim != 3 or rgb_u8.shape[2] != 3 or rgb_u8.dtype != np.uint8:

@@ -66,7 +66,4 @@ def mirrored_probs(segmenter: Segmenter, frame: Pyramid) -> np.ndarray:
     """The model's probabilities of the frame (stretched into its input) averaged with
     those of the frame's mirror image, mirrored back."""
     mh, mw = segmenter.spec.input_hw
-    small = frame.shrink(mw, mh)
-    probs = segmenter.predict(small)
-    mirrored = segmenter.predict(np.ascontiguousarray(small[:, ::-1]))
-    return (probs + mirrored[:, ::-1]) * np.float32(0.5)
+    return segmenter.predict(frame.shrink(mw, mh), mirrored=True)
