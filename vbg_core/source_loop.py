@@ -20,7 +20,7 @@ import numpy as np
 from .engine import motion, regions, roi
 from .engine.compose import blurred_small
 from .engine.imaging import Pyramid
-from .engine.pipeline import followed, grid_size, mirrored, with_bodies
+from .engine.pipeline import followed, grid_size, tracking, with_bodies
 from .engine.pose import PoseTracker
 from .shared.channel import Channel
 from .shared.messages import CROP, pack_mask, split_frame
@@ -207,14 +207,22 @@ class SourceLoop:
         if not self.segmenter.spec.recurrent:
             views = self.views(frame, rgb)
             alpha, self.state, self.roi = followed(views, self.segmenter, self.roi, self.state, self.refining,
-                                                   lambda probs: self.with_bodies(views, probs),
-                                                   mirrored(self.pose_state))
+                                                   lambda probs: self.with_bodies(views, probs), self.looks())
             return alpha
         probs, self.memory = self.segmenter.step(rgb, self.memory)
         if probs.shape != rgb.shape[:2]:
             probs = cv2.resize(probs, (rgb.shape[1], rgb.shape[0]), interpolation=cv2.INTER_LINEAR)
         alpha, self.state = refine_lowres(probs, rgb, self.state, self.refining)
         return alpha
+
+    def looks(self):
+        """While whole bodies are tracked, the source's model looks at the picture and at
+        its mirror image (`vbg` takes the general model for that, in time it has spare;
+        the worker runs in turn, and the general model's two looks made its step 5 ms
+        longer than the landscape model's two: RESULTS.md) -> the look, or None."""
+        if not tracking(self.pose_state):
+            return None
+        return lambda rgb: self.segmenter.predict(rgb, mirrored=True)
 
     def with_bodies(self, views: roi.ReadbackViews, probs: np.ndarray) -> np.ndarray:
         """The whole bodies tracked in what the filter read back laid into the selfie

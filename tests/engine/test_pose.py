@@ -151,29 +151,31 @@ def test_a_close_up_is_left_to_the_selfie_model(tracker):
     assert np.array_equal(with_bodies, Pipeline(Settings(bodies=False)).alpha(rgb))
 
 
-def _mirrored_looks(frames) -> list:
-    """For each frame of one stream through `vbg`'s pipeline: whether the selfie model
-    looked at the mirror image too."""
+def _looks(frames) -> list:
+    """For each frame of one stream through `vbg`'s pipeline: the (model, mirrored)
+    looks the selfie models took."""
     pipeline = Pipeline(Settings())
-    predict, looks = pipeline.segmenter.predict, []
-
-    def watched(rgb, mirrored=False):
-        looks[-1] |= mirrored
-        return predict(rgb, mirrored)
-    pipeline.segmenter.predict = watched
+    looks = []
+    for segmenter in pipeline.still_look.segmenters():
+        def watched(rgb, mirrored=False, segmenter=segmenter, predict=segmenter.predict):
+            looks[-1].add((segmenter.spec.name, mirrored))
+            return predict(rgb, mirrored)
+        segmenter.predict = watched
     for rgb in frames:
-        looks.append(False)
+        looks.append(set())
         pipeline.alpha(rgb)
     return looks
 
 
-def test_the_selfie_model_looks_twice_only_while_a_body_is_tracked(juggle):
-    """While a whole body is tracked the selfie model also looks at the mirror image (a
-    steadier mask, in the time the bodies' models take anyway); a head-and-shoulders
-    camera keeps one look a frame (its 8 ms budget)."""
-    juggler = _mirrored_looks(juggle[:12])
-    assert not juggler[0] and all(juggler[2:])
-    assert not any(_mirrored_looks(sample_frames("sam2_coffee.mp4", 40)))
+def test_while_a_body_is_tracked_the_general_model_looks_twice(juggle):
+    """While a whole body is tracked the general model looks, at the picture and its
+    mirror image (a steadier mask, in the time the bodies' models take anyway); a
+    head-and-shoulders camera keeps the landscape model's one look a frame (its 8 ms
+    budget)."""
+    juggler = _looks(juggle[:12])
+    assert all(("general", True) in looks and ("landscape", False) not in looks for looks in juggler[2:]), juggler
+    desk = _looks(sample_frames("sam2_coffee.mp4", 40))
+    assert all(looks <= {("landscape", False)} for looks in desk), desk
 
 
 def test_a_hand_at_a_table_is_not_taken_for_a_whole_body(tracker):

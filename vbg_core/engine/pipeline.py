@@ -114,9 +114,21 @@ class Pipeline:
             aside(frame.gray, guide_level(frame.image.shape[:2]))
         views = roi.PyramidViews(frame, self.segmenter.spec.input_hw)
         alpha_lo, self.state, self.roi = followed(views, self.segmenter, self.roi, self.state, self.refining,
-                                                  self._bodies(frame), mirrored(self.pose_state))
+                                                  self._bodies(frame), self._looks())
         clock("inference")
         return alpha_lo
+
+    def _looks(self) -> Optional[Callable[[np.ndarray], np.ndarray]]:
+        """While whole bodies are tracked (as of the last frame) the general model looks
+        (256x256: a standing person gets twice the landscape model's rows), at the
+        picture and at its mirror image; these looks take the time the bodies' models
+        take on the other core anyway. Otherwise (None) the configured model's one look,
+        so a close-up keeps its budget. Measured: RESULTS.md, "A second look while
+        bodies are tracked"."""
+        if not tracking(self.pose_state):
+            return None
+        general = self.still_look.named("general")
+        return lambda rgb: general.predict(rgb, mirrored=True)
 
     def _alpha_still(self, frame: Pyramid, clock: Callable[[str], None]) -> np.ndarray:
         """A still image: both models, mirrored too (still.py), the whole bodies in it
@@ -181,12 +193,10 @@ def laid_in(selfie_f32: np.ndarray, bodies: Sequence[Body], frame_hw) -> np.ndar
     return probs
 
 
-def mirrored(pose_state: Optional[PoseState]) -> bool:
-    """Whether the selfie model also looks at the mirror image (Segmenter.predict): while
-    whole bodies are tracked (as of the last frame). Measured (RESULTS.md, "A second
-    look while bodies are tracked"): steadier, fewer blobs; in `vbg` the look fits in
-    the time the bodies' models take on the other core, and a close-up (no body) keeps
-    its 8 ms budget."""
+def tracking(pose_state: Optional[PoseState]) -> bool:
+    """Whether whole bodies were tracked in the last frame: then the selfie model takes
+    a second look, at the mirror image (`Pipeline._looks`; the OBS worker's
+    `SourceLoop.looks`)."""
     return pose_state is not None and bool(pose_state.rects)
 
 
@@ -217,16 +227,18 @@ def _same(probs: np.ndarray) -> np.ndarray:
 
 def followed(views, segmenter: Segmenter, roi_state: Optional[roi.RoiState],
              state: Optional[RefineState], settings: Settings,
-             bodies: Callable[[np.ndarray], np.ndarray] = _same, mirrored: bool = False):
+             bodies: Callable[[np.ndarray], np.ndarray] = _same,
+             looks: Optional[Callable[[np.ndarray], np.ndarray]] = None):
     """One frame, following the person: the model on the crop `views` hold (roi.look),
     at GRID_SCALE times the model's resolution (the full frame's alone at the model's),
     `bodies` lays the tracked whole bodies into the probabilities (`Pipeline._bodies`
     on the frame in `vbg`, `with_bodies` on what was read back in the OBS worker), then
-    temporal smoothing and the soft threshold. What `vbg` runs after a stream's first frame and
-    the OBS worker on every frame.
+    temporal smoothing and the soft threshold. `looks`: what looks at a picture instead
+    of the segmenter's one look (while bodies are tracked). What `vbg` runs after a
+    stream's first frame and the OBS worker on every frame.
     -> (alpha 0..1 float32, refine state, roi state)."""
     frame_hw, model_hw = views.frame_hw, segmenter.spec.input_hw
-    probs, looked_full = roi.look(views, segmenter, roi_state, grid_size(frame_hw, model_hw), mirrored)
+    probs, looked_full = roi.look(views, looks or segmenter.predict, roi_state, grid_size(frame_hw, model_hw))
     probs = bodies(probs)
     (gh, gw) = probs.shape
     alpha_lo, state = refine_lowres(probs, views.guide(gw, gh), resized_state(state, (gh, gw)), settings)

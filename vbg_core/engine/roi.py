@@ -189,24 +189,24 @@ class ReadbackViews:
         return picture
 
 
-def look(views, segmenter, state: Optional[RoiState], grid_hw, mirrored: bool = False) -> Tuple[np.ndarray, bool]:
+def look(views, predict, state: Optional[RoiState], grid_hw) -> Tuple[np.ndarray, bool]:
     """One frame's probabilities covering the whole frame: at grid_hw (h, w) from the
     crop `views` hold for this state, with the full frame's outside the box when it
     is time to look there; or the full frame's alone at the model's resolution (no
     crop, or the crop lost: then the mask is the one a fresh stream would give).
-    `views`: PyramidViews (`vbg`) or ReadbackViews (the OBS worker); `mirrored`: each
-    look also at the mirror image (Segmenter.predict).
+    `views`: PyramidViews (`vbg`) or ReadbackViews (the OBS worker); `predict`: a
+    picture -> its person probabilities (a Segmenter's `predict`, or another look).
     -> (probs_f32, looked at the full frame)."""
     frame_hw = views.frame_hw
     held = views.crop(state)
     if held is None:
-        return segmenter.predict(views.full(), mirrored), True
+        return predict(views.full()), True
     box, pixels = held
-    crop_probs = segmenter.predict(pixels, mirrored)
+    crop_probs = predict(pixels)
     full, lost = needs_full(state, crop_probs, box, frame_hw)
     if lost:
-        return look(views, segmenter, None, grid_hw, mirrored)
-    probs = _resized(segmenter.predict(views.full(), mirrored), grid_hw) if full \
+        return look(views, predict, None, grid_hw)
+    probs = _resized(predict(views.full()), grid_hw) if full \
         else np.zeros(grid_hw, np.float32)
     gy0, gx0, gy1, gx1 = _pixels(_scaled(box, frame_hw, grid_hw), grid_hw)
     probs[gy0:gy1, gx0:gx1] = _resized(crop_probs, (gy1 - gy0, gx1 - gx0))

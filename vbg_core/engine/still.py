@@ -52,6 +52,10 @@ class StillLook:
             self._partner = Segmenter(name, self.segmenter.active_provider, self.threads)
         return [self.segmenter, self._partner]
 
+    def named(self, name: str) -> Segmenter:
+        """The configured segmenter or its partner, by model name."""
+        return next(s for s in self.segmenters() if s.spec.name == name)
+
     def probs(self, frame: Pyramid) -> np.ndarray:
         """-> person probabilities over the whole frame (float32), on the finest grid of
         the models' inputs (each axis its largest)."""
