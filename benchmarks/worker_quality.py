@@ -4,6 +4,7 @@ worker asked for, each area-averaged to the model's size, as the filter's Downsa
 pass does), with "Track whole bodies" off and on.
 
     python benchmarks/worker_quality.py --clips DIR --mattes DIR [--names sam2_juggle sam2_bedroom]
+        [--smoothing S] [--model general]
 
 `--clips` holds <name>.mp4, `--mattes` a folder per name of reference mattes (PNG, one
 per frame; person >= 128), e.g. the research set beside the project (never committed).
@@ -11,8 +12,8 @@ Prints mIoU (the worker's mask scaled to the frame, then area-resized to the mat
 size, person >= 128), excess flicker (the share of pixels whose person/background
 decision flips between frames, the worker's minus the reference's, as devscore
 counts it) and the worker's step per frame in ms (median / mean: reading the frame,
-segmenting, the mask, its coefficients and regions written back). `--smoothing`: the
-temporal smoothing (default: the setting's default).
+segmenting, the mask, its coefficients and regions written back). `--smoothing`,
+`--model`: the temporal smoothing and the model (default: the settings' defaults).
 """
 
 import argparse
@@ -54,12 +55,14 @@ def main() -> int:
     parser.add_argument("--mattes", required=True, help="folder of <name>/ reference mattes")
     parser.add_argument("--names", nargs="+", default=["sam2_juggle", "sam2_bedroom"])
     parser.add_argument("--smoothing", type=float, help="temporal smoothing 0..1")
+    parser.add_argument("--model", help="the source's model (default: the setting's default)")
     args = parser.parse_args()
+    chosen = {k: v for k, v in (("smoothing", args.smoothing), ("model", args.model)) if v is not None}
     print("clip | whole bodies | mIoU | excess flicker | worker ms per frame, median / mean")
     for name in args.names:
         mattes = sorted((Path(args.mattes) / name).glob("*.png"))
         for bodies in (False, True):
-            settings = dict(whole_bodies=bodies, **({} if args.smoothing is None else {"smoothing": args.smoothing}))
+            settings = dict(whole_bodies=bodies, **chosen)
             miou, excess, med, mean = score(Path(args.clips) / f"{name}.mp4", mattes, settings)
             print(f"{name} | {'on' if bodies else 'off'} | {miou:.4f} | {excess:+.5f} | {med:.2f} / {mean:.2f}",
                   flush=True)

@@ -227,10 +227,14 @@ class SourceLoop:
     def with_bodies(self, views: roi.ReadbackViews, probs: np.ndarray) -> np.ndarray:
         """The whole bodies tracked in what the filter read back laid into the selfie
         model's probabilities, as `vbg` does on the frame itself: the tracker sees the
-        frame at the grid's size (the full view scaled up, the crop over its box)."""
+        frame within the grid's size at the frame's own aspect (the full view scaled up,
+        the crop over its box): a body squeezed into the general model's square grid
+        loses its landmarks."""
         if self.tracker is None:
             return probs
-        picture = Pyramid(views.picture(grid_size(self.frame_hw, self.segmenter.spec.input_hw)))
+        (fh, fw), (gh, gw) = self.frame_hw, grid_size(self.frame_hw, self.segmenter.spec.input_hw)
+        scale = min(gh / fh, gw / fw)
+        picture = Pyramid(views.picture((max(1, round(fh * scale)), max(1, round(fw * scale)))))
         probs, self.pose_state = with_bodies(self.tracker, picture, self.pose_state, probs)
         return probs
 
