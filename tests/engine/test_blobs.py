@@ -64,7 +64,8 @@ def test_a_hand_cut_off_from_its_arm_stays_and_the_same_piece_away_from_the_body
     middle, along = (elbow + wrist) / 2, (wrist - elbow) / np.linalg.norm(wrist - elbow)
     across = np.array([-along[1], along[0]]) * 40
     cut = person.copy()     # the forearm cut through: the hand is a piece of its own
-    cv2.line(cut, tuple(np.round(middle - across).astype(int)), tuple(np.round(middle + across).astype(int)), 0.0, 6)
+    ends = [tuple(np.round(middle + side * across).astype(int)) for side in (-1, 1)]
+    cv2.line(cut, ends[0], ends[1], 0.0, 6)
     hand = _piece_at(cut, wrist)
     assert 0 < hand.sum() < blobs.SHARE * (cut >= 0.5).sum() and not hand[_piece_at(cut, elbow)].any()
     assert blobs.stray(cut, bodies, hw) is None
