@@ -24,6 +24,7 @@ from .engine.pipeline import followed, grid_size, tracking, with_bodies
 from .engine.pose import PoseTracker
 from .shared.channel import Channel
 from .shared.messages import CROP, pack_mask, split_frame
+from .shared.maths import fit_box
 from .shared.errors import VbgError
 from .engine.refine import for_model, frames_to_settle, guided_coefficients, refine_lowres
 from .engine.segment import Segmenter, open_segmenter
@@ -232,9 +233,9 @@ class SourceLoop:
         loses its landmarks."""
         if self.tracker is None:
             return probs
-        (fh, fw), (gh, gw) = self.frame_hw, grid_size(self.frame_hw, self.segmenter.spec.input_hw)
-        scale = min(gh / fh, gw / fw)
-        picture = Pyramid(views.picture((max(1, round(fh * scale)), max(1, round(fw * scale)))))
+        width, height, _, _ = fit_box(self.frame_hw, grid_size(self.frame_hw, self.segmenter.spec.input_hw),
+                                     fill=False)
+        picture = Pyramid(views.picture((height, width)))
         probs, self.pose_state = with_bodies(self.tracker, picture, self.pose_state, probs)
         return probs
 
