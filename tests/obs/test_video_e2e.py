@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import av
 import cv2
 import numpy as np
 import pytest
@@ -205,6 +206,35 @@ def test_a_cut_short_video_neither_crashes_nor_freezes_obs(obs, tmp_path):
         time.sleep(0.1)
     assert obs.client.get_stats().render_total_frames - start >= 30, "OBS stopped rendering"
     assert obs.process.poll() is None
+
+
+def encoded(clip_path: Path, path: Path, codec: str, pix_fmt: str) -> Path:
+    """The bundled clip encoded again with `codec` in `pix_fmt` (PyAV's FFmpeg)."""
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream(codec, rate=30)
+        stream.width, stream.height, stream.pix_fmt = 384, 288, pix_fmt
+        for rgb in media.VideoReader(str(clip_path)):
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format=pix_fmt)))
+        out.mux(stream.encode())
+    return path
+
+
+@pytest.mark.parametrize("codec, pix_fmt, drawn", [
+    ("mjpeg", "yuvj422p", "its I422 frames drawn from their planes"),      # full range, 4:2:2
+    ("libx264", "yuv444p", "its I444 frames drawn from their planes"),
+    ("ffv1", "bgr0", "its frames are in OBS video format 8, not 8-bit planar YUV; OBS draws them"),  # BGRX
+])
+def test_videos_of_other_formats_play_from_their_planes_or_through_obs(obs, regions, photo, tmp_path,
+                                                                      codec, pix_fmt, drawn):
+    """The bundled clip (I420, limited range: the tests above) in three other formats: the
+    frames OBS shows are the ones PyAV decodes from the same file, and the log says how
+    each was drawn."""
+    path = encoded(CLIP, tmp_path / f"clip_{pix_fmt}.mkv", codec, pix_fmt)
+    size = (photo.shape[1], photo.shape[0])
+    frames = [fit_image(rgb, size, "cover") for rgb in media.VideoReader(str(path))]
+    set_filter(obs, mode="video", video_path=str(path), video_loop=True)
+    wait_for(obs, plays_the_clip(frames, regions, photo), timeout=20)
+    wait_for(obs, lambda rgba: (f"{path}: {drawn}" in obs.log_text(), "not logged yet"), timeout=10)
 
 
 def media_threads(obs) -> int:
