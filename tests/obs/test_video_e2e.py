@@ -208,33 +208,33 @@ def test_a_cut_short_video_neither_crashes_nor_freezes_obs(obs, tmp_path):
     assert obs.process.poll() is None
 
 
-def encoded(clip_path: Path, path: Path, codec: str, pix_fmt: str) -> Path:
-    """The bundled clip encoded again with `codec` in `pix_fmt` (PyAV's FFmpeg)."""
+def encoded(clip_path: Path, path: Path, codec: str, pix_fmt: str, size) -> Path:
+    """The bundled clip mirrored (so no frame of it passes for the clip's own) and encoded
+    again with `codec` in `pix_fmt` at `size` (PyAV's FFmpeg)."""
     with av.open(str(path), "w") as out:
         stream = out.add_stream(codec, rate=30)
-        stream.width, stream.height, stream.pix_fmt = 384, 288, pix_fmt
+        (stream.width, stream.height), stream.pix_fmt = size, pix_fmt
         for rgb in media.VideoReader(str(clip_path)):
+            rgb = cv2.resize(rgb[:, ::-1], size, interpolation=cv2.INTER_AREA)
             out.mux(stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format=pix_fmt)))
         out.mux(stream.encode())
     return path
 
 
-@pytest.mark.parametrize("codec, pix_fmt, drawn", [
-    ("mjpeg", "yuvj422p", "its I422 frames drawn from their planes"),      # full range, 4:2:2
-    ("libx264", "yuv444p", "its I444 frames drawn from their planes"),
-    ("ffv1", "bgr0", "its frames are in OBS video format 8, not 8-bit planar YUV; OBS draws them"),  # BGRX
+@pytest.mark.parametrize("codec, pix_fmt, size", [
+    ("mjpeg", "yuvj422p", (384, 288)),      # full range, 4:2:2
+    ("libx264", "yuv444p", (383, 287)),     # 4:4:4, odd size (its rows are padded)
+    ("ffv1", "bgr0", (384, 288)),           # packed RGB
 ])
-def test_videos_of_other_formats_play_from_their_planes_or_through_obs(obs, regions, photo, tmp_path,
-                                                                      codec, pix_fmt, drawn):
-    """The bundled clip (I420, limited range: the tests above) in three other formats: the
-    frames OBS shows are the ones PyAV decodes from the same file, and the log says how
-    each was drawn."""
-    path = encoded(CLIP, tmp_path / f"clip_{pix_fmt}.mkv", codec, pix_fmt)
-    size = (photo.shape[1], photo.shape[0])
-    frames = [fit_image(rgb, size, "cover") for rgb in media.VideoReader(str(path))]
+def test_videos_of_other_formats_play_behind_the_person(obs, regions, photo, tmp_path, codec, pix_fmt, size):
+    """The bundled clip (I420, limited range: the tests above) in three other formats OBS
+    decodes to frames of other layouts: the frames OBS shows are the ones PyAV decodes
+    from the same file."""
+    path = encoded(CLIP, tmp_path / f"clip_{pix_fmt}.mkv", codec, pix_fmt, size)
+    shown = (photo.shape[1], photo.shape[0])
+    frames = [fit_image(rgb, shown, "cover") for rgb in media.VideoReader(str(path))]
     set_filter(obs, mode="video", video_path=str(path), video_loop=True)
     wait_for(obs, plays_the_clip(frames, regions, photo), timeout=20)
-    wait_for(obs, lambda rgba: (f"{path}: {drawn}" in obs.log_text(), "not logged yet"), timeout=10)
 
 
 def media_threads(obs) -> int:

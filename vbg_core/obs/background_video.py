@@ -2,15 +2,8 @@
 
 The filter makes a *private* `ffmpeg_source` for the file: in no scene and no source
 list, muted and in no audio mix, so nothing of it is heard or listed. libobs ticks it
-like any source. No frame reaches Python.
-
-Drawing: each tick's decoded frame is borrowed (`obs_source_get_frame`, as the media
-source's own drawing does) and its planes are uploaded as they are, 8-bit Y, U and V
-(I420, I422, I444: what FFmpeg decodes almost every SDR video to); the composite
-turns them into RGB with the frame's own colour matrix and ranges, as OBS's
-format_conversion.effect does, in its one full-resolution pass. Any other frame (NV12,
-10-bit, HDR, packed RGB, flipped) switches this video to OBS drawing its frame into a
-texture of the video's size, which costs two more passes a frame (`texture`).
+like any source; the filter draws its current frame into a texture of the video's own
+size (`texture`) and composites it like a background image. No frame reaches Python.
 
 Playing: the media source is made active (`obs_source_inc_active`) while the filter's
 source is shown and the filter enabled, and inactive otherwise. It is created with
@@ -24,7 +17,7 @@ shown for START_SECONDS without one (the filter then draws blur).
 
 Threads (and why releasing is safe): the filter makes and releases these objects in
 `update`, which libobs runs in the filter's video tick for video filters, never while
-the filter renders; `show` runs in the video tick too; `picture` in render. Teardown
+the filter renders; `show` runs in the video tick too; `texture` in render. Teardown
 releases outside the graphics context: libobs 29 ticks sources holding its sources
 lock, and a source's destruction takes that lock, so releasing while holding the
 graphics context could deadlock against a tick that waits for it.
@@ -33,55 +26,14 @@ graphics context could deadlock against a tick that waits for it.
 import os
 import threading
 import time
-from typing import NamedTuple, Optional, Tuple
+from typing import Optional, Tuple
 
 from ..shared.settings import Settings
 from . import libobs as L
 
 START_SECONDS = 5.0     # shown this long without a frame: the file cannot be played
-# 8-bit planar YUV formats drawn from their planes: name, chroma's subsampling (x, y)
-PLANAR = {L.VIDEO_FORMAT_I420: ("I420", 2, 2), L.VIDEO_FORMAT_I422: ("I422", 2, 1),
-          L.VIDEO_FORMAT_I444: ("I444", 1, 1)}
-PLANES = ("video_y", "video_u", "video_v")      # their textures (Gpu.textures)
 MEDIA_SETTINGS = {"is_local_file": True, "restart_on_activate": True, "clear_on_media_end": False,
                   "close_when_inactive": False, "hw_decode": False}
-
-
-class Colour(NamedTuple):
-    """How the composite reads one frame's planes: the textures are as wide as the
-    planes' rows in bytes, so u is scaled by width / row and clamped half a texel inside
-    the last column (`u`: Y's scale and limit, then U's and V's); then YUV -> RGB with
-    the frame's matrix rows and ranges."""
-    size: Tuple[int, int]
-    u: Tuple[float, float, float, float]
-    rows: Tuple[Tuple[float, ...], ...]
-    low: Tuple[float, float, float]
-    high: Tuple[float, float, float]
-
-
-def planar_colour(frame: L.SourceFrame) -> Tuple[Optional[Colour], str]:
-    """-> (how to draw this frame from its planes, "") or (None, why it cannot be)."""
-    if frame.format not in PLANAR:
-        return None, f"its frames are in OBS video format {frame.format}, not 8-bit planar YUV"
-    if frame.trc not in (L.VIDEO_TRC_DEFAULT, L.VIDEO_TRC_SRGB) or frame.flip:
-        return None, "its frames are HDR or upside down"
-    _, sx, sy = PLANAR[frame.format]
-    w, h = frame.width, frame.height
-    cw = (w + sx - 1) // sx
-    y_row, c_row = frame.linesize[0], frame.linesize[1]
-    if not w or not h or y_row < w or c_row < cw or frame.linesize[2] != c_row or y_row % 4 or c_row % 4:
-        return None, f"its planes' rows ({y_row}, {c_row}, {frame.linesize[2]} bytes) do not fit {w}x{h}"
-    matrix = tuple(frame.color_matrix)
-    return Colour((w, h), (w / y_row, (w - 0.5) / y_row, cw / c_row, (cw - 0.5) / c_row),
-                  tuple(matrix[4 * i:4 * i + 4] for i in range(3)),
-                  tuple(frame.color_range_min), tuple(frame.color_range_max)), ""
-
-
-def plane_sizes(frame: L.SourceFrame) -> Tuple[Tuple[int, int], ...]:
-    """The three planes' textures: (row bytes, rows) each."""
-    _, sx, sy = PLANAR[frame.format]
-    ch = (frame.height + sy - 1) // sy
-    return ((frame.linesize[0], frame.height), (frame.linesize[1], ch), (frame.linesize[2], ch))
 
 
 class BackgroundVideo:
@@ -92,9 +44,6 @@ class BackgroundVideo:
         self.shown_at: Optional[float] = None
         self.seen_frame = False
         self.reported = False                   # its problem was logged (video tick)
-        self.colour: Optional[Colour] = None    # the last frame's, while drawn from its planes
-        self.by_obs = ""                        # why OBS draws its frames instead ("": it does not)
-        self.name = name
         data = lib.obs_data_create()
         try:
             lib.obs_data_set_string(data, b"local_file", path.encode())
@@ -123,52 +72,15 @@ class BackgroundVideo:
     def size(self) -> Tuple[int, int]:
         return self.lib.obs_source_get_width(self.source), self.lib.obs_source_get_height(self.source)
 
-    def picture(self, gpu):
-        """Render: the current frame -> ("video", parameters of the composite's Video
-        techniques, (w, h)) from its planes, ("image", {"bg": texture}, (w, h)) drawn by
-        OBS, or None before the first frame."""
-        source = self.source
-        if source is None:
-            return None
-        if self.by_obs:
-            return self.texture(gpu)
-        lib = self.lib
-        address = lib.obs_source_get_frame(source)
-        if address:
-            try:
-                frame = L.SourceFrame.from_address(address)
-                colour, why = planar_colour(frame)
-                if colour is None:
-                    self.by_obs, self.colour = why, None
-                    L.log(lib, L.LOG_INFO, f"{self.name} {self.path}: {why}; OBS draws them (two passes more a frame)")
-                    return None
-                for name, size, index in zip(PLANES, plane_sizes(frame), range(3)):
-                    gpu.upload(name, L.GS_R8, size, frame.data[index], size[0])
-                if self.colour is None:
-                    L.log(lib, L.LOG_INFO, f"{self.name} {self.path}: its {PLANAR[frame.format][0]} frames "
-                                           "drawn from their planes")
-                self.colour, self.seen_frame = colour, True
-            finally:
-                lib.obs_source_release_frame(source, address)
-        textures = [gpu.textures.get(name, (None,))[0] for name in PLANES]
-        colour = self.colour
-        if colour is None or not all(textures):
-            return None
-        params = {"bg": textures[0], "bg_u": textures[1], "bg_v": textures[2], "yuv_u": colour.u,
-                  "yuv_r": colour.rows[0], "yuv_g": colour.rows[1], "yuv_b": colour.rows[2],
-                  "yuv_min": colour.low, "yuv_max": colour.high}
-        return "video", params, colour.size
-
     def texture(self, gpu):
-        """Render: the current frame drawn by OBS into a texture of the video's size
-        -> ("image", {"bg": texture}, (w, h)), or None before its first frame."""
-        size = self.size()
+        """Render: the current frame as a texture of the video's size -> (texture,
+        (w, h)), or None before its first frame."""
+        size = self.size() if self.source is not None else (0, 0)
         if not size[0] or not size[1]:
             return None
         self.seen_frame = True
         source = self.source
-        return "image", {"bg": gpu.into("video_bg", L.GS_RGBA, size,
-                                        lambda: self.lib.obs_source_video_render(source))}, size
+        return gpu.into("video_bg", L.GS_RGBA, size, lambda: self.lib.obs_source_video_render(source)), size
 
     @property
     def problem(self) -> str:

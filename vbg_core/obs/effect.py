@@ -25,16 +25,14 @@ EFFECT_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "vbg.effe
 PARAMS = {
     "ViewProj": "float4x4",     # set by libobs
     "image": "texture2d", "mask": "texture2d", "coef": "texture2d",
-    "bg": "texture2d", "bg_u": "texture2d", "bg_v": "texture2d", "src_texel": "float2", "footprint": "float2", "taps": "int",
+    "bg": "texture2d", "src_texel": "float2", "footprint": "float2", "taps": "int",
     "mask_u_scale": "float", "color": "float4", "bg_xform": "float4",
-    "yuv_u": "float4", "yuv_r": "float4", "yuv_g": "float4", "yuv_b": "float4",
-    "yuv_min": "float3", "yuv_max": "float3",
 }
 TECHNIQUES = (
     "Downsample",
-    "ColorGuided", "ColorPlain", "ImageGuided", "ImagePlain", "VideoGuided", "VideoPlain",
-    "BlurGuided", "BlurPlain", "TransparentGuided", "TransparentPlain",
-    "Person", "ColorBack", "ImageBack", "VideoBack", "BlurBack", "TransparentBack",
+    "ColorGuided", "ColorPlain", "ImageGuided", "ImagePlain", "BlurGuided", "BlurPlain",
+    "TransparentGuided", "TransparentPlain",
+    "Person", "ColorBack", "ImageBack", "BlurBack", "TransparentBack",
 )
 # OBS's default effect: what the filter draws a frame with when it passes it through
 BASE_PARAMS = {"ViewProj": "float4x4", "image": "texture2d"}

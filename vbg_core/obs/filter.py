@@ -248,24 +248,30 @@ class VbgFilter:
         gpu.use_mask()
         guided = view.settings.edges and gpu.coef_tex is not None   # made by the worker
         params, mode = {"image": frame}, view.mode
-        if mode == "image":         # a picture: fitted once, then drawn as blur's frame-sized background is
-            image = view.image
-            xform = fit_uv(size, (image.head.cx, image.head.cy), view.settings.image_fit)
-            params["bg"], mode = gpu.fitted(image, image.texture(), size, xform), "blur"
-        elif mode == "video":       # its frame's planes, or OBS's drawing of it; before the first: blur
-            picture = view.video.picture(gpu)
-            if picture is None:
-                mode = "blur"
-            else:
-                mode, background, video_size = picture
-                params.update(background, bg_xform=fit_uv(size, video_size, view.settings.video_fit))
+        backdrop = self._backdrop(view) if mode in ("image", "video") else None
+        mode = "image" if backdrop else "blur" if mode == "video" else mode   # no video frame yet: blur
         if mode == "blur":     # the worker's blur; the frame read back until its first (a frame or two)
-            params.setdefault("bg", gpu.blurred_tex or small)
+            params["bg"] = gpu.blurred_tex or small
+        elif mode == "image":
+            texture, backdrop_size, fit = backdrop
+            params["bg"], params["bg_xform"] = texture, fit_uv(size, backdrop_size, fit)
+            if view.mode == "image":        # a picture (not a video's frame): fitted once, then
+                params["bg"] = gpu.fitted(view.image, texture, size, params.pop("bg_xform"))
+                mode = "blur"               # drawn as blur's frame-sized background is
         elif mode == "color":
             params["color"] = tuple(c / 255.0 for c in view.settings.color) + (1.0,)
         by_regions = gpu.composite(mode, guided, size, params, frame)
         fine = self.mask_size[0] * self.mask_size[1] > self.model_area
         self.frame_stats.add(self.frame_id - self.mask_id, by_regions, fine)
+
+    def _backdrop(self, view: View):
+        """The background picture of image or video mode -> (texture, (w, h), fit), or
+        None while the video has no frame."""
+        if view.mode == "image":
+            image = view.image
+            return image.texture(), (image.head.cx, image.head.cy), view.settings.image_fit
+        drawn = view.video.texture(self.gpu)
+        return drawn and drawn + (view.settings.video_fit,)
 
     def free_garbage(self) -> None:
         while not self.garbage.empty():

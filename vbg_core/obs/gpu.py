@@ -7,8 +7,7 @@ pixels never reach Python: per frame Python reads back the frame at the model's 
 (RGBA), and while the worker follows a person the crop it asked for at the model's
 size too, and uploads one R8 alpha (up to twice the model's size), its guided filter's
 coefficients (RG16F, the same size) and in blur and video modes the blurred background
-(RGBA, at most the model's size). In video mode the background video's planes are
-uploaded from libobs' own frame, without passing through Python's memory.
+(RGBA, at most the model's size).
 """
 
 import ctypes
@@ -160,18 +159,17 @@ class Gpu:
             self.regions = RegionBuffer(self.lib)
         self.regions.load(mask.regions)
         stride = len(mask.rows) // height
-        self.mask_tex = self.upload("mask", L.GS_R8, (stride, height), mask.rows, stride)
+        self.mask_tex = self._upload("mask", L.GS_R8, (stride, height), mask.rows, stride)
         self.mask_size, self.mask_width = (stride, height), width
-        self.coef_tex = self.upload("coef", L.GS_RG16F, (width, height), mask.coefficients, width * 4) \
+        self.coef_tex = self._upload("coef", L.GS_RG16F, (width, height), mask.coefficients, width * 4) \
             if mask.coefficients else None
         bw, bh = mask.background_size
-        self.blurred_tex = self.upload("blurred", L.GS_RGBA, (bw, bh), mask.background, bw * 4) \
+        self.blurred_tex = self._upload("blurred", L.GS_RGBA, (bw, bh), mask.background, bw * 4) \
             if mask.background else None
 
-    def upload(self, name: str, fmt: int, size: Tuple[int, int], data, linesize: int):
-        """`data` (bytes, or the address of rows libobs lends) into the reused dynamic
-        texture `name`, made anew when its size changes -> the texture (None if the GPU
-        cannot make one of `fmt`)."""
+    def _upload(self, name: str, fmt: int, size: Tuple[int, int], data: bytes, linesize: int):
+        """`data` into the reused dynamic texture `name`, made anew when its size
+        changes -> the texture (None if the GPU cannot make one of `fmt`)."""
         lib = self.lib
         texture, made = self.textures.get(name, (None, None))
         if made != size:
@@ -180,8 +178,7 @@ class Gpu:
             texture = lib.gs_texture_create(size[0], size[1], fmt, 1, None, L.GS_DYNAMIC)
             self.textures[name] = (texture, size)
         if texture:
-            rows = data if isinstance(data, int) else (ctypes.c_ubyte * len(data)).from_buffer_copy(data)
-            lib.gs_texture_set_image(texture, rows, linesize, False)
+            lib.gs_texture_set_image(texture, (ctypes.c_ubyte * len(data)).from_buffer_copy(data), linesize, False)
         return texture
 
     def begin_frame(self) -> None:
@@ -194,7 +191,7 @@ class Gpu:
             self.common["coef"] = self.coef_tex
 
     def composite(self, mode: str, guided: bool, size: Tuple[int, int], params: dict, frame) -> bool:
-        """The full-resolution pass of `mode` (colour, image, video, blur, transparent). With
+        """The full-resolution pass of `mode` (colour, image, blur, transparent). With
         the mask's regions: the person's and the background's rectangles with the
         techniques that skip the alpha, the edges' with the full one. -> whether the
         regions were used."""

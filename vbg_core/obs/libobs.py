@@ -1,6 +1,6 @@
 """ctypes bindings to libobs: every C symbol we use, declared once in one table.
 
-Standard library only. Struct layouts follow libobs 29 headers (obs-source.h, obs.h,
+Standard library only. Struct layouts follow libobs 29 headers (obs-source.h,
 graphics/graphics.h, graphics/image-file.h). `load()` opens the library already
 loaded in the OBS process and applies the table. The table says, per call, what a
 NULL/false return means; where it is a failure, `declare` makes the call raise
@@ -10,7 +10,7 @@ ObsCallError naming it (ctypes' errcheck), so no call site checks by hand.
 import ctypes
 import sys
 from ctypes import (CFUNCTYPE, POINTER, Structure, c_bool, c_char_p, c_double, c_float, c_int,
-                    c_int64, c_size_t, c_uint8, c_uint16, c_uint32, c_uint64, c_void_p)
+                    c_int64, c_size_t, c_uint8, c_uint32, c_void_p)
 
 # enums and flags (libobs 29)
 OBS_SOURCE_TYPE_FILTER = 1
@@ -26,8 +26,6 @@ GS_DYNAMIC = 1 << 1
 GS_CLEAR_COLOR = 1 << 0
 GS_BLEND_ZERO, GS_BLEND_ONE = 0, 1
 LOG_ERROR, LOG_WARNING, LOG_INFO = 100, 200, 300
-VIDEO_FORMAT_I420, VIDEO_FORMAT_I444, VIDEO_FORMAT_I422 = 1, 10, 12     # media-io/video-io.h
-VIDEO_TRC_DEFAULT, VIDEO_TRC_SRGB = 0, 1
 OBS_COMBO_TYPE_LIST = 2
 OBS_COMBO_FORMAT_STRING = 3
 OBS_PATH_FILE = 0
@@ -73,16 +71,6 @@ class ImageFileHead(Structure):
     """Leading fields of `struct gs_image_file`; the struct lives in a larger buffer."""
     _fields_ = [("texture", c_void_p), ("format", c_int), ("cx", c_uint32), ("cy", c_uint32),
                 ("is_animated_gif", c_bool), ("frame_updated", c_bool), ("loaded", c_bool)]
-
-
-class SourceFrame(Structure):
-    """Leading fields of `struct obs_source_frame` (obs.h; the same in libobs 29 and 32):
-    a media source's decoded frame as obs_source_get_frame lends it."""
-    _fields_ = [("data", c_void_p * 8), ("linesize", c_uint32 * 8), ("width", c_uint32),
-                ("height", c_uint32), ("timestamp", c_uint64), ("format", c_int),
-                ("color_matrix", c_float * 16), ("full_range", c_bool), ("max_luminance", c_uint16),
-                ("color_range_min", c_float * 3), ("color_range_max", c_float * 3),
-                ("flip", c_bool), ("flags", c_uint8), ("trc", c_uint8)]
 
 
 class TVertArray(Structure):
@@ -131,9 +119,6 @@ SIGNATURES = {
     "obs_source_release": ([P], None, None),
     "obs_source_get_width": ([P], c_uint32, None),           # 0 = no frame yet (media sources)
     "obs_source_get_height": ([P], c_uint32, None),
-    # an async source's frame of this tick, lent (NULL = none new); given back with release_frame
-    "obs_source_get_frame": ([P], P, None),
-    "obs_source_release_frame": ([P, P], None, None),
     "obs_source_showing": ([P], c_bool, None),               # false = not shown in any view
     "obs_source_enabled": ([P], c_bool, None),               # false = a filter switched off
     "obs_source_inc_active": ([P], None, None),              # shown and active, as in the program
