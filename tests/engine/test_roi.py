@@ -5,7 +5,9 @@ import pytest
 
 from realdata import sample_frames
 from vbg_core.engine import metrics, roi
-from vbg_core.engine.pipeline import Pipeline
+from vbg_core.engine.imaging import Pyramid
+from vbg_core.engine.pipeline import Pipeline, grid_size
+from vbg_core.engine.segment import Segmenter
 from vbg_core.shared.settings import Settings
 
 
@@ -55,6 +57,33 @@ def test_a_cut_looks_at_the_full_frame_at_once(juggle, coffee):
     assert pipeline.roi.since_full == 0
     fresh = Pipeline(Settings()).alpha(coffee[0]) >= 128
     assert metrics.iou(after_cut, fresh) > 0.9
+
+
+def test_a_person_reaching_past_the_crop_keeps_the_crops_look(juggle):
+    """The juggler's legs out of the crop (its box ends above his knees, his area no
+    jump): the full frame is looked at for what lies outside the box, and inside it the
+    crop's own look stays. (It used to count as lost and fall back to the full frame's
+    look alone at the model's size, which misses small people: in the OBS worker two
+    children on a bed vanished for 12 frames; RESULTS.md.)"""
+    rgb, settings = juggle[20], Settings()
+    segmenter = Segmenter(settings.model, settings.provider, settings.threads)
+    frame_hw, model_hw = rgb.shape[:2], segmenter.spec.input_hw
+    person = Pipeline(settings, segmenter).alpha(rgb) >= 128          # a first frame: the full frame's look
+    ys, xs = np.nonzero(person)
+    knees = ys.min() + 0.8 * (ys.max() - ys.min())
+    state = roi.RoiState((max(0, ys.min() - 20), max(0, xs.min() - 60), knees, min(frame_hw[1], xs.max() + 60)),
+                         since_full=1, area=float(person.mean()))
+    views, grid_hw = roi.PyramidViews(Pyramid(rgb), model_hw), grid_size(frame_hw, model_hw)
+    box, pixels = views.crop(state)
+    crop_probs = segmenter.predict(pixels)
+    assert roi.needs_full(state, crop_probs, box, frame_hw) == (True, False)     # past its border, not lost
+
+    probs, looked_full = roi.look(views, segmenter.predict, state, grid_hw)
+    assert looked_full and probs.shape == grid_hw
+    gy0, gx0, gy1, gx1 = roi._pixels(roi._scaled(box, frame_hw, grid_hw), grid_hw)
+    np.testing.assert_allclose(probs[gy0:gy1, gx0:gx1], roi._resized(crop_probs, (gy1 - gy0, gx1 - gx0)))
+    legs = probs[gy1:, gx0:gx1] > 0.5                                  # the full frame's look, below the box
+    assert legs.sum() >= 0.05 * (probs > 0.5).sum()
 
 
 def test_several_people_get_one_box_around_all():

@@ -4,9 +4,11 @@ Once a person was found, the next frame's model input is a box around the previo
 alpha's person pixels (padded, widened to the model's aspect, clamped to the frame,
 smoothed over time), so the person fills more of the model's input. The full frame is
 looked at again every FULL_EVERY frames (outside the box, for someone entering) and at
-once when the crop looks lost (its mask touches the box's inner border or its area
-jumps: a cut, a fast move). Several people: one box around all of them; when that box
-would cover most of the frame, the full frame is used instead.
+once when the person reaches past the box (its mask touches the box's inner border:
+the crop's look is kept inside it, the full frame's taken outside). A crop whose
+person's area jumps (a cut, a fast move) is lost: the full frame's look alone is used.
+Several people: one box around all of them; when that box would cover most of the
+frame, the full frame is used instead.
 
 State is explicit: `box, state = plan(...)`, `state = follow(alpha, state, ...)`,
 starting from `None` (the first frame of a stream is always a full-frame look).
@@ -30,7 +32,7 @@ SHRINK_RATE = 0.2       # per frame, how far a box edge moves inward toward its 
 MIN_PERSON = 0.002      # components smaller than this share of the frame are ignored
 AREA_JUMP = 1.5         # crop area ratio (either way) to the previous frame that means lost
 MAX_STRETCH = 3.0       # a crop may be up to this much narrower than the model's input (stretched to it)
-BORDER_HIT = 0.08       # share of the crop's inner border rows/cols that are person: lost
+BORDER_HIT = 0.08       # share of the crop's inner border rows/cols that are person: look past it
 
 
 @dataclass(frozen=True)
@@ -48,9 +50,14 @@ def plan(state: Optional[RoiState], frame_hw) -> Optional[Box]:
 
 
 def needs_full(state: RoiState, crop_probs: np.ndarray, box: Box, frame_hw) -> Tuple[bool, bool]:
-    """After a crop's inference: -> (look at the full frame too, the crop is lost)."""
-    lost = _touches_border(crop_probs, box, frame_hw) or _area_jumped(crop_probs, box, frame_hw, state.area)
-    return lost or state.since_full + 1 >= FULL_EVERY, lost
+    """After a crop's inference: -> (look at the full frame too, the crop is lost).
+    A person reaching past the box needs the full frame outside it, but the crop is
+    still this frame's pixels and its look stands; only a jump in the person's area (a
+    cut, a fast move) makes the crop lost. (Treating a border touch as lost threw the
+    crop's look away for the full frame's at the model's size, which misses small
+    people: two children on a bed vanished from the OBS worker's mask for 12 frames.)"""
+    lost = _area_jumped(crop_probs, box, frame_hw, state.area)
+    return lost or _touches_border(crop_probs, box, frame_hw) or state.since_full + 1 >= FULL_EVERY, lost
 
 
 def follow(alpha_f32: np.ndarray, state: Optional[RoiState], frame_hw, model_hw,
