@@ -9,7 +9,8 @@ pass does), with "Track whole bodies" off and on.
 `--clips` holds <name>.mp4, `--mattes` a folder per name of reference mattes (PNG, one
 per frame; person >= 128), e.g. the research set beside the project (never committed).
 Prints mIoU (the worker's mask scaled to the frame, then area-resized to the matte's
-size, person >= 128), excess flicker (the share of pixels whose person/background
+size, person >= 128; and "as drawn": the alpha the filter draws from the worker's guided
+filter coefficients and the frame's luma, vbg.effect's alpha_guided), excess flicker (the share of pixels whose person/background
 decision flips between frames, the worker's minus the reference's, as devscore
 counts it) and the worker's step per frame in ms (median / mean: reading the frame,
 segmenting, the mask, its coefficients and regions written back). `--smoothing`,
@@ -33,20 +34,24 @@ from vbg_core.source_loop import Segmenters  # noqa: E402
 
 def score(clip: Path, mattes: list, settings: dict):
     worker = FilterSide(Segmenters(), **settings)
-    ious, times, flips, previous = [], [], [], None
+    ious, drawn_ious, times, flips, drawn_flips, previous = [], [], [], [], [], None
     try:
         for rgb, matte in zip(load_frames(clip, len(mattes)), mattes):
             mask = worker.mask(rgb)
             times.append(worker.step_ms)
             truth = cv2.imread(str(matte), cv2.IMREAD_GRAYSCALE) >= 128
-            person = cv2.resize(mask, truth.shape[::-1], interpolation=cv2.INTER_AREA) >= 128
+            person, drawn = (cv2.resize(m, truth.shape[::-1], interpolation=cv2.INTER_AREA) >= 128
+                             for m in (mask, worker.drawn(rgb, mask)))
             ious.append((person & truth).sum() / max((person | truth).sum(), 1))
+            drawn_ious.append((drawn & truth).sum() / max((drawn | truth).sum(), 1))
             if previous is not None:
-                flips.append((person != previous[0]).mean() - (truth != previous[1]).mean())
-            previous = person, truth
+                flips.append((person != previous[0]).mean() - (truth != previous[2]).mean())
+                drawn_flips.append((drawn != previous[1]).mean() - (truth != previous[2]).mean())
+            previous = person, drawn, truth
     finally:
         worker.close()
-    return float(np.mean(ious)), float(np.mean(flips)), float(np.median(times)), float(np.mean(times))
+    return (float(np.mean(ious)), float(np.mean(flips)), float(np.mean(drawn_ious)), float(np.mean(drawn_flips)),
+            float(np.median(times)), float(np.mean(times)))
 
 
 def main() -> int:
@@ -58,14 +63,15 @@ def main() -> int:
     parser.add_argument("--model", help="the source's model (default: the setting's default)")
     args = parser.parse_args()
     chosen = {k: v for k, v in (("smoothing", args.smoothing), ("model", args.model)) if v is not None}
-    print("clip | whole bodies | mIoU | excess flicker | worker ms per frame, median / mean")
+    print("clip | whole bodies | mask: mIoU / excess flicker | as drawn: mIoU / excess flicker | "
+          "worker ms per frame, median / mean")
     for name in args.names:
         mattes = sorted((Path(args.mattes) / name).glob("*.png"))
         for bodies in (False, True):
             settings = dict(whole_bodies=bodies, **chosen)
-            miou, excess, med, mean = score(Path(args.clips) / f"{name}.mp4", mattes, settings)
-            print(f"{name} | {'on' if bodies else 'off'} | {miou:.4f} | {excess:+.5f} | {med:.2f} / {mean:.2f}",
-                  flush=True)
+            miou, excess, drawn, drawn_excess, med, mean = score(Path(args.clips) / f"{name}.mp4", mattes, settings)
+            print(f"{name} | {'on' if bodies else 'off'} | {miou:.4f} / {excess:+.5f} | "
+                  f"{drawn:.4f} / {drawn_excess:+.5f} | {med:.2f} / {mean:.2f}", flush=True)
     return 0
 
 

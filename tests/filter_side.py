@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 
 from vbg_core.shared.channel import Channel
+from vbg_core.shared.maths import LUMA
 from vbg_core.shared.messages import CROP, pack_frame, split_mask
 from vbg_core.source_loop import Segmenters, SourceLoop
 
@@ -25,6 +26,7 @@ class FilterSide:
         self.loop = SourceLoop(self.channel, segmenters)
         self.frame_id = 0
         self.step_ms = 0.0              # the worker's last step (no readback work in it)
+        self.coefficients = None        # the last mask's guided filter coefficients (h, w, 2), or None
 
     def configure(self, **settings) -> None:
         """New settings, as the filter sends them (colour mode, never pausing)."""
@@ -52,8 +54,22 @@ class FilterSide:
         self.step_ms = (time.perf_counter() - start) * 1000
         slot = self.channel.masks.read(self.frame_id - 1)
         assert slot is not None and slot.frame_id == self.frame_id, self.loop.error
-        rows = np.frombuffer(split_mask(slot).rows, np.uint8).reshape(slot.height, -1)
+        mask = split_mask(slot)
+        rows = np.frombuffer(mask.rows, np.uint8).reshape(slot.height, -1)
+        self.coefficients = np.frombuffer(mask.coefficients, np.float16).reshape(slot.height, slot.width, 2) \
+            if mask.coefficients else None
         return cv2.resize(rows[:, :slot.width], (w, h), interpolation=cv2.INTER_LINEAR)
+
+    def drawn(self, rgb, mask) -> np.ndarray:
+        """The alpha the filter draws on `rgb` with the last mask (`mask`, as `mask`
+        returned it): with edge refinement, a * luma + b from the worker's coefficients
+        read bilinearly at every pixel (vbg.effect's alpha_guided); else the mask as it is."""
+        if self.coefficients is None:
+            return mask
+        h, w = rgb.shape[:2]
+        ab = cv2.resize(self.coefficients.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+        luma = rgb.astype(np.float32) @ np.float32(LUMA) / np.float32(255)
+        return (np.clip(ab[:, :, 0] * luma + ab[:, :, 1], 0, 1) * 255 + 0.5).astype(np.uint8)
 
     def close(self) -> None:
         self.channel.close()
