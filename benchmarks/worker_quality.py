@@ -9,10 +9,10 @@ pass does), with "Track whole bodies" off and on.
 `--clips` holds <name>.mp4, `--mattes` a folder per name of reference mattes (PNG, one
 per frame; person >= 128), e.g. the research set beside the project (never committed).
 Prints mIoU (the worker's mask scaled to the frame, then area-resized to the matte's
-size, person >= 128; and "as drawn": the alpha the filter draws from the worker's guided
-filter coefficients and the frame's luma, vbg.effect's alpha_guided), excess flicker (the share of pixels whose person/background
-decision flips between frames, the worker's minus the reference's, as devscore
-counts it) and the worker's step per frame in ms (median / mean: reading the frame,
+size, person >= 128; and "as drawn": the alpha the filter draws from the worker's
+guided filter coefficients and the frame's luma, vbg.effect's alpha_guided), excess
+flicker (the share of pixels whose person/background decision flips between frames,
+the worker's minus the reference's, as devscore counts it) and the worker's step per frame in ms (median / mean: reading the frame,
 segmenting, the mask, its coefficients and regions written back). `--smoothing`,
 `--model`: the temporal smoothing and the model (default: the settings' defaults).
 """
@@ -33,25 +33,26 @@ from vbg_core.source_loop import Segmenters  # noqa: E402
 
 
 def score(clip: Path, mattes: list, settings: dict):
+    """-> {"mask": (mIoU, excess flicker), "drawn": (the same)}, (median, mean) step ms."""
     worker = FilterSide(Segmenters(), **settings)
-    ious, drawn_ious, times, flips, drawn_flips, previous = [], [], [], [], [], None
+    kinds = ("mask", "drawn")
+    ious, flips, times, previous = {k: [] for k in kinds}, {k: [] for k in kinds}, [], None
     try:
         for rgb, matte in zip(load_frames(clip, len(mattes)), mattes):
             mask = worker.mask(rgb)
             times.append(worker.step_ms)
             truth = cv2.imread(str(matte), cv2.IMREAD_GRAYSCALE) >= 128
-            person, drawn = (cv2.resize(m, truth.shape[::-1], interpolation=cv2.INTER_AREA) >= 128
-                             for m in (mask, worker.drawn(rgb, mask)))
-            ious.append((person & truth).sum() / max((person | truth).sum(), 1))
-            drawn_ious.append((drawn & truth).sum() / max((drawn | truth).sum(), 1))
-            if previous is not None:
-                flips.append((person != previous[0]).mean() - (truth != previous[2]).mean())
-                drawn_flips.append((drawn != previous[1]).mean() - (truth != previous[2]).mean())
-            previous = person, drawn, truth
+            now = {"truth": truth}
+            for kind, alpha in zip(kinds, (mask, worker.drawn(rgb, mask))):
+                person = now[kind] = cv2.resize(alpha, truth.shape[::-1], interpolation=cv2.INTER_AREA) >= 128
+                ious[kind].append((person & truth).sum() / max((person | truth).sum(), 1))
+                if previous is not None:
+                    flips[kind].append((person != previous[kind]).mean() - (truth != previous["truth"]).mean())
+            previous = now
     finally:
         worker.close()
-    return (float(np.mean(ious)), float(np.mean(flips)), float(np.mean(drawn_ious)), float(np.mean(drawn_flips)),
-            float(np.median(times)), float(np.mean(times)))
+    return ({k: (float(np.mean(ious[k])), float(np.mean(flips[k]))) for k in kinds},
+            (float(np.median(times)), float(np.mean(times))))
 
 
 def main() -> int:
@@ -69,9 +70,10 @@ def main() -> int:
         mattes = sorted((Path(args.mattes) / name).glob("*.png"))
         for bodies in (False, True):
             settings = dict(whole_bodies=bodies, **chosen)
-            miou, excess, drawn, drawn_excess, med, mean = score(Path(args.clips) / f"{name}.mp4", mattes, settings)
-            print(f"{name} | {'on' if bodies else 'off'} | {miou:.4f} / {excess:+.5f} | "
-                  f"{drawn:.4f} / {drawn_excess:+.5f} | {med:.2f} / {mean:.2f}", flush=True)
+            scores, (med, mean) = score(Path(args.clips) / f"{name}.mp4", mattes, settings)
+            print(f"{name} | {'on' if bodies else 'off'} | "
+                  + " | ".join(f"{miou:.4f} / {excess:+.5f}" for miou, excess in scores.values())
+                  + f" | {med:.2f} / {mean:.2f}", flush=True)
     return 0
 
 

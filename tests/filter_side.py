@@ -10,8 +10,8 @@ import time
 import cv2
 import numpy as np
 
+from vbg_core.engine.refine import luma_f32
 from vbg_core.shared.channel import Channel
-from vbg_core.shared.maths import LUMA
 from vbg_core.shared.messages import CROP, pack_frame, split_mask
 from vbg_core.source_loop import Segmenters, SourceLoop
 
@@ -68,8 +68,7 @@ class FilterSide:
             return mask
         h, w = rgb.shape[:2]
         ab = cv2.resize(self.coefficients.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
-        luma = rgb.astype(np.float32) @ np.float32(LUMA) / np.float32(255)
-        return (np.clip(ab[:, :, 0] * luma + ab[:, :, 1], 0, 1) * 255 + 0.5).astype(np.uint8)
+        return (np.clip(ab[:, :, 0] * luma_f32(rgb) + ab[:, :, 1], 0, 1) * 255 + 0.5).astype(np.uint8)
 
     def close(self) -> None:
         self.channel.close()

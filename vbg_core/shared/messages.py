@@ -25,8 +25,8 @@ Following the person (vbg_core/engine/roi.py): the worker asks for a crop around
 person; the filter keeps reading back the whole frame at the model's size (the full
 looks every roi.FULL_EVERY frames and at once when the person reaches past the crop,
 motion detection and the temporal filter's guide read it, as `vbg` does) and, while a
-crop is asked for, that rectangle too, stretched to the model's size. The crop arrives a frame
-or two after it was asked for: each frame says which rectangle it holds.
+crop is asked for, that rectangle too, stretched to the model's size. The crop arrives
+a frame or two after it was asked for: each frame says which rectangle it holds.
 """
 
 import struct

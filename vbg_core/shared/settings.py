@@ -66,7 +66,8 @@ TABLE: Tuple[Key, ...] = (
     Key("video_loop", "video_loop", "bool", True, "Loop the video (off: its last frame stays)", "background",
         mode="video", flag="--no-loop", help="hold a background video's last frame instead of looping it"),
     Key("model", "model", "string", "landscape", "Model", "quality", flag="--model", worker=True, choices=(
-        ("landscape", "Landscape (fast, for 16:9 cameras)"), ("general", "General (square: better on people standing; more CPU and GPU)"),
+        ("landscape", "Landscape (fast, for 16:9 cameras)"),
+        ("general", "General (square: better on people standing; more CPU and GPU)"),
         ("rvm", "Robust Video Matting, balanced (hair-level edges; about 60x Landscape's CPU; optional install)"),
         ("rvm_best", "Robust Video Matting, best (about 3x balanced's cost: for a GPU; optional install)")),
         help="landscape (144x256, for 16:9 cameras), general (256x256), rvm or rvm_best (Robust Video Matting "
