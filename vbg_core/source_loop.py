@@ -5,10 +5,11 @@
 whole bodies tracked in what was read back (pose.py), as `vbg` runs it; a recurrent
 model (RVM) on the whole frame with its state) -> the mask
 into the channel, and the crop to read back next (latest frame wins; stale frames are
-skipped), with its own settings, temporal state, recurrent model state (RVM's r1..r4,
-reset on a cut, a new frame size, frames resuming after a pause and new settings) and
-stats. `Segmenters`: one inference session per (model, provider, threads) and one
-whole-body tracker per (provider, threads), shared by the sources, never a state.
+skipped); in video mode the clip's frames too (video_backdrop.py). Each source has its
+own settings, temporal state, recurrent model state (RVM's r1..r4, reset on a cut, a new
+frame size, frames resuming after a pause and new settings), clip and stats.
+`Segmenters`: one inference session per (model, provider, threads) and one whole-body
+tracker per (provider, threads), shared by the sources, never a state.
 """
 
 import time
@@ -24,6 +25,7 @@ from .engine.pipeline import followed, grid_size, tracking, with_bodies
 from .engine.pose import PoseTracker
 from .shared.channel import Channel
 from .shared.messages import CROP, pack_mask, split_frame
+from .video_backdrop import VideoBackdrop
 from .shared.maths import fit_box
 from .shared.errors import VbgError
 from .engine.refine import for_model, frames_to_settle, guided_coefficients, refine_lowres
@@ -38,7 +40,7 @@ FRAME_RATE_WINDOW_S = 3.0      # OBS's frame rate is judged over this long (a sl
 # movement, motion.moved, at the default smoothing), and at least this many.
 SETTLE_FRAMES = 8
 # The modes whose background the worker blurs (video mode shows the blur while its
-# video has no frame); the filter sends the mode it draws (blur for a missing image).
+# clip has no frame); the filter sends the mode it draws (blur for a missing file).
 BLURRED_MODES = ("blur", "video")
 
 
@@ -86,6 +88,7 @@ class SourceLoop:
         self.channel, self.segmenters = channel, segmenters
         self.settings: Optional[Settings] = None
         self.blurs = False              # the filter draws (or may draw) the blurred background
+        self.backdrop: Optional[VideoBackdrop] = None   # video mode's clip
         self.segmenter = None
         self.engine_key = None
         self.state = None
@@ -121,8 +124,11 @@ class SourceLoop:
             self.process(slot)
         elif self.waiting_since is None:
             self.waiting_since = time.monotonic()
+        flowing = time.monotonic() - self.last_frame_at < IDLE_AFTER_S
+        if flowing and self.backdrop is not None and self.frame_hw is not None:
+            self.play()
         self.publish_stats()
-        return time.monotonic() - self.last_frame_at < IDLE_AFTER_S and not self.resting
+        return flowing and (not self.resting or self.backdrop is not None)
 
     def poll_settings(self) -> None:
         message = Channel.get_json(self.channel.settings, self.settings_id)
@@ -132,6 +138,7 @@ class SourceLoop:
         self.still, self.still_frames = None, 0         # new settings: segment the next frame
         self.memory = None
         self.blurs = values.get("mode", "blur") in BLURRED_MODES
+        self.follow_video(values)
         try:
             worker_values = {key: values[key] for key in WORKER_KEYS + ("blur_level",) if key in values}
             self.settings = Settings.from_obs(worker_values)
@@ -143,6 +150,26 @@ class SourceLoop:
             self.fail(str(exc))
         except Exception as exc:        # onnxruntime raises several unrelated types
             self.fail(f"cannot start inference: {exc}")
+
+    def follow_video(self, values: dict) -> None:
+        """Open video mode's clip (another file or looping: opened anew), or close it."""
+        wanted = (values.get("video_path", ""), bool(values.get("video_loop", True))) \
+            if values.get("mode") == "video" else None
+        backdrop = self.backdrop
+        if wanted == (backdrop and (backdrop.path, backdrop.loop)):
+            return
+        if backdrop is not None:
+            backdrop.close()
+        self.backdrop = VideoBackdrop(*wanted) if wanted else None
+
+    def play(self) -> None:
+        """Send the clip's frame due now, if it moved on. Its id is the clock in
+        microseconds (time.monotonic() is system-wide), so ids grow across clips and
+        across worker restarts, and the filter reads each new frame once."""
+        sent = self.backdrop.frame(time.monotonic(), self.frame_hw)
+        if sent is not None:
+            data, (width, height) = sent
+            self.channel.backdrops.write(data, width, height, int(time.monotonic() * 1e6))
 
     def load_engine(self) -> None:
         key = (self.settings.model, self.settings.provider, self.settings.threads)
@@ -175,6 +202,8 @@ class SourceLoop:
         waited, self.waiting_since = now - (self.waiting_since or now), None
         if self.new_scene(slot, signature, waited):
             self.memory, self.resets = None, self.resets + 1
+        if waited > IDLE_AFTER_S and self.backdrop is not None:     # shown again
+            self.backdrop.restart()
         if self.memory is None:
             self.memory_size = (slot.width, slot.height)
         self.last_frame_id, self.last_frame_at = slot.frame_id, now
@@ -257,7 +286,7 @@ class SourceLoop:
         for the filter to scale up as it draws -> (bytes, (w, h)); else (b"", (0, 0)).
         Made here on under 1 ms of the worker's CPU (0.85 ms at the default strength)
         rather than in three passes on the GPU (benchmarks/RESULTS-obs.md)."""
-        if not self.blurs:
+        if not self.blurs or (self.backdrop is not None and self.backdrop.playing):
             return b"", (0, 0)
         blurred = blurred_small(rgb, alpha, self.settings.blur)
         return cv2.cvtColor(blurred, cv2.COLOR_RGB2RGBA).tobytes(), (blurred.shape[1], blurred.shape[0])
@@ -317,7 +346,14 @@ class SourceLoop:
             "frame_rate": self.frame_rate(),
             "resets": self.resets,
             "error": self.error,
+            "backdrop_problem": self.backdrop.problem if self.backdrop is not None else "",
         }, int(now * 1000))
+
+    def close(self) -> None:
+        """The source is no longer served: its clip and its channel let go."""
+        if self.backdrop is not None:
+            self.backdrop.close()
+        self.channel.close()
 
     def frame_rate(self) -> float:
         """Frames/s OBS draws, over the last FRAME_RATE_WINDOW_S (from the ids of the

@@ -58,7 +58,7 @@ class Worker:
             return
         self.listed, names = message[0], set(message[1]["channels"])
         for name in set(self.loops) - names:
-            self.loops.pop(name).channel.close()
+            self.loops.pop(name).close()
         for name in names - set(self.loops):
             try:
                 self.loops[name] = SourceLoop(Channel.attach(name, self.parent_pid), self.segmenters)
@@ -87,7 +87,7 @@ class Worker:
         listed = Channel.get_json(self.hub.settings) if not self.single else None
         names = {self.hub.name, *self.loops, *(listed[1]["channels"] if listed else ())}
         for loop in self.loops.values():
-            loop.channel.close()
+            loop.close()
         if not self.single:
             self.hub.close()
         for name in names if orphaned else ():

@@ -9,7 +9,6 @@
                technique looked up (and type-checked) at load, typed setters
 - `gpu`        textures, readback, mask upload and the passes of `vbg.effect`
 - `region_buffer`  the mask's regions as a vertex buffer
-- `background_video`  the video mode's private media source, drawn into a texture
 - `panel`      the properties panel and the defaults, made from the settings table
 - `status`     the status line's one state and its sentence
 - `supervisor` the one worker process for every filter: start, watch, restart, the hub

@@ -19,7 +19,6 @@ from ..shared.maths import fit_uv
 from ..shared.models import get_model
 from ..shared.settings import Settings
 from . import libobs as L
-from .background_video import BackgroundVideo, open_video
 from .frame_stats import FrameStats
 from .status import Facts, State, Status, status
 from .gpu import Gpu, ImageFile, readback_size
@@ -33,13 +32,16 @@ class View:
     settings: Settings
     mode: str                       # effective mode (image and video fall back to blur)
     image: Optional[ImageFile]
-    settings_notice: str            # a settings problem, in words ("" if none)
-    video: Optional[BackgroundVideo] = None     # video mode's media source
+    notice: str                     # a settings problem, in words ("" if none)
 
-    @property
-    def notice(self) -> str:
-        """The settings' problem, or the background video's once it shows it cannot play."""
-        return self.settings_notice or (self.video.problem if self.video is not None else "")
+
+def _video_problem(path: str) -> str:
+    """What OBS can tell of video mode's file before the worker opens it ("" = none)."""
+    if not os.path.isfile(path):
+        return f"background video not found: {path} — showing blur instead"
+    if not os.access(path, os.R_OK):
+        return f"cannot read background video {path} (permission denied) — showing blur instead"
+    return ""
 
 
 def _fallback(values: dict) -> Settings:
@@ -62,9 +64,7 @@ class VbgFilter:
       images it replaces go into `garbage` (a thread-safe queue).
     - the graphics thread (render, video_tick, inside the graphics context): `gpu`,
       `gpu_failed`, the frame and mask counters, the frames mailbox, freeing `garbage`;
-      in video_tick, whether the view's background video plays (BackgroundVideo.show).
-      libobs runs a video filter's `update` in that tick too, so the background video
-      `update` replaces is released there, never while render draws it.
+      video mode's backdrop (the clip's frame the worker sent last).
     - the supervisor's thread: the worker (WorkerProcess says what it shares) and,
       with the UI thread, reading `status()` and `frame_stats.summary()`."""
 
@@ -86,6 +86,9 @@ class VbgFilter:
         self.mask_size = (0, 0)
         self.mask_problem = ""          # why the worker's newest mask was not drawn ("" = none)
         self.crop_id = -1
+        self.backdrop_id = -1
+        self.backdrop_clip = None       # (path, looping) of the clip the backdrop texture is of
+        self.backdrop_problem = ""      # the worker's word on video mode's clip, logged once
         self.crop_rect = None           # the rectangle the worker asks to read back (unit square)
         self.model_area = 0
         self.frame_stats = FrameStats()
@@ -109,19 +112,17 @@ class VbgFilter:
         except SettingsError as exc:
             notice = f"{exc} — showing blur instead"
             settings = _fallback(values)
-        image, video, mode = old.image, None, settings.mode
+        image, mode = old.image, settings.mode
         if mode == "image":
             image, notice = self._image(settings.image_path, old.image)
             mode = "image" if image else "blur"
-        elif mode == "video":
-            video, notice = open_video(self.lib, settings, old.video, f"{self.name}: background video")
-            mode = "video" if video else "blur"
+        elif mode == "video":       # the worker plays it (vbg_core/video_backdrop.py)
+            notice = _video_problem(settings.video_path)
+            mode = "blur" if notice else "video"
         if old.image is not None and image is not old.image:
             self.garbage.put(old.image)
-        if old.video is not None and video is not old.video:
-            old.video.release()     # libobs runs a video filter's update in its tick, never during render
-        self.view = View(settings, mode, image, notice, video)
-        if notice and notice != old.settings_notice:
+        self.view = View(settings, mode, image, notice)
+        if notice and notice != old.notice:
             self.log(notice, L.LOG_WARNING)
         self.settings_sent += 1
         # the worker blurs the background: it gets the mode and strength drawn (blur for
@@ -194,17 +195,6 @@ class VbgFilter:
             finally:
                 self.lib.obs_leave_graphics()
 
-    def tick_video(self) -> None:
-        """Video tick: the background video plays while this filter's source is shown
-        and the filter is on; a video that cannot play is logged once."""
-        video = self.view.video
-        if video is None:
-            return
-        lib, parent = self.lib, self.lib.obs_filter_get_parent(self.source)
-        problem = video.tick(bool(parent) and lib.obs_source_showing(parent) and lib.obs_source_enabled(self.source))
-        if problem:
-            self.log(problem, L.LOG_WARNING)
-
     def _gpu_ready(self) -> bool:
         if self.gpu is None and not self.gpu_failed:
             try:
@@ -249,7 +239,7 @@ class VbgFilter:
         guided = view.settings.edges and gpu.coef_tex is not None   # made by the worker
         params, mode = {"image": frame}, view.mode
         backdrop = self._backdrop(view) if mode in ("image", "video") else None
-        mode = "image" if backdrop else "blur" if mode == "video" else mode   # no video frame yet: blur
+        mode = "image" if backdrop else "blur" if mode == "video" else mode   # no clip frame yet: blur
         if mode == "blur":     # the worker's blur; the frame read back until its first (a frame or two)
             params["bg"] = gpu.blurred_tex or small
         elif mode == "image":
@@ -266,12 +256,19 @@ class VbgFilter:
 
     def _backdrop(self, view: View):
         """The background picture of image or video mode -> (texture, (w, h), fit), or
-        None while the video has no frame."""
+        None while the clip has no frame for this view: the newest the worker sent, kept
+        until another comes (video_backdrop.py)."""
         if view.mode == "image":
             image = view.image
             return image.texture(), (image.head.cx, image.head.cy), view.settings.image_fit
-        drawn = view.video.texture(self.gpu)
-        return drawn and drawn + (view.settings.video_fit,)
+        gpu, clip = self.gpu, (view.settings.video_path, view.settings.video_loop)
+        if self.backdrop_clip != clip:          # another clip: not the last one's frame
+            self.backdrop_clip, gpu.backdrop = clip, None
+        slot = self.channel.backdrops.read(self.backdrop_id)
+        if slot is not None:
+            self.backdrop_id = slot.frame_id
+            gpu.upload_backdrop(slot.data, (slot.width, slot.height))
+        return gpu.backdrop and gpu.backdrop + (view.settings.video_fit,)
 
     def free_garbage(self) -> None:
         while not self.garbage.empty():
@@ -280,7 +277,12 @@ class VbgFilter:
     # ---- status ----
     def status(self) -> Status:
         """What is really happening, in plain words (UI or supervisor thread)."""
-        said = status(self.status_facts(), "; ".join(n for n in (self.view.notice, self.mask_problem) if n))
+        facts = self.status_facts()
+        problem = facts.stats.get("backdrop_problem", "")
+        if problem and problem != self.backdrop_problem:
+            self.log(problem, L.LOG_WARNING)
+        self.backdrop_problem = problem
+        said = status(facts, "; ".join(n for n in (self.view.notice, problem, self.mask_problem) if n))
         self.was_behind = said.state is State.BEHIND
         return said
 
@@ -303,15 +305,9 @@ class VbgFilter:
             self.gpu.free()
             self.gpu = None
 
-    def release_video(self) -> None:
-        """Release the background video's media source (outside the graphics context)."""
-        if self.view.video is not None:
-            self.view.video.release()
-
     def close(self) -> None:
-        """Stop the worker, remove the channel and release the background video (any
-        thread but the graphics one may hold the graphics context when this runs)."""
+        """Stop serving this source and remove the channel (any thread but the graphics
+        one may hold the graphics context when this runs)."""
         self.plugin.supervisor.detach(self.channel)
         self.channel.close()
-        self.release_video()
 

@@ -7,7 +7,8 @@ pixels never reach Python: per frame Python reads back the frame at the model's 
 (RGBA), and while the worker follows a person the crop it asked for at the model's
 size too, and uploads one R8 alpha (up to twice the model's size), its guided filter's
 coefficients (RG16F, the same size) and in blur and video modes the blurred background
-(RGBA, at most the model's size).
+(RGBA, at most the model's size); in video mode, the clip's frame the worker decoded
+(RGBA, at most 1280x720) each time it moves on.
 """
 
 import ctypes
@@ -60,6 +61,7 @@ class Gpu:
         self.mask_tex = None
         self.coef_tex = None                # the guided filter's coefficients (the worker's)
         self.blurred_tex = None             # the blurred background (the worker's, in blur and video modes)
+        self.backdrop = None                # (texture, (w, h)): video mode's clip frame (the worker's)
         self.mask_size = None               # (padded width, height) of mask_tex
         self.mask_width = 0                 # real mask width
         self.regions = None                 # RegionBuffer of the mask, made with it
@@ -167,6 +169,11 @@ class Gpu:
         self.blurred_tex = self._upload("blurred", L.GS_RGBA, (bw, bh), mask.background, bw * 4) \
             if mask.background else None
 
+    def upload_backdrop(self, data: bytes, size: Tuple[int, int]) -> None:
+        """Video mode's clip frame (RGBA rows) into its reused texture."""
+        texture = self._upload("backdrop", L.GS_RGBA, size, data, size[0] * 4)
+        self.backdrop = (texture, size) if texture else None
+
     def _upload(self, name: str, fmt: int, size: Tuple[int, int], data: bytes, linesize: int):
         """`data` into the reused dynamic texture `name`, made anew when its size
         changes -> the texture (None if the GPU cannot make one of `fmt`)."""
@@ -178,7 +185,7 @@ class Gpu:
             texture = lib.gs_texture_create(size[0], size[1], fmt, 1, None, L.GS_DYNAMIC)
             self.textures[name] = (texture, size)
         if texture:
-            lib.gs_texture_set_image(texture, (ctypes.c_ubyte * len(data)).from_buffer_copy(data), linesize, False)
+            lib.gs_texture_set_image(texture, data, linesize, False)       # bytes pass as a pointer, uncopied
         return texture
 
     def begin_frame(self) -> None:
@@ -229,7 +236,7 @@ class Gpu:
         for texture, _ in self.textures.values():
             if texture:
                 self.lib.gs_texture_destroy(texture)
-        self.textures, self.mask_tex, self.coef_tex, self.blurred_tex = {}, None, None, None
+        self.textures, self.mask_tex, self.coef_tex, self.blurred_tex, self.backdrop = {}, None, None, None, None
         if self.regions is not None:
             self.regions.free()
             self.regions = None

@@ -114,17 +114,6 @@ SIGNATURES = {
     "obs_source_get_base_width": ([P], c_uint32, None),      # 0 = no video yet
     "obs_source_get_base_height": ([P], c_uint32, None),
     "obs_source_video_render": ([P], None, None),
-    # a private source (in no scene, no list); its reference is released with obs_source_release
-    "obs_source_create_private": ([c_char_p, c_char_p, P], P, "creating a private source (no such source type?)"),
-    "obs_source_release": ([P], None, None),
-    "obs_source_get_width": ([P], c_uint32, None),           # 0 = no frame yet (media sources)
-    "obs_source_get_height": ([P], c_uint32, None),
-    "obs_source_showing": ([P], c_bool, None),               # false = not shown in any view
-    "obs_source_enabled": ([P], c_bool, None),               # false = a filter switched off
-    "obs_source_inc_active": ([P], None, None),              # shown and active, as in the program
-    "obs_source_dec_active": ([P], None, None),
-    "obs_source_set_muted": ([P, c_bool], None, None),
-    "obs_source_set_audio_mixers": ([P, c_uint32], None, None),
     "obs_source_skip_video_filter": ([P], None, None),
     # false = nothing to draw this frame (libobs then skips the filter itself)
     "obs_source_process_filter_begin": ([P, c_int, c_int], c_bool, None),
@@ -134,10 +123,7 @@ SIGNATURES = {
     "obs_get_base_effect": ([c_int], P, "no such OBS base effect"),
     "obs_enter_graphics": ([], None, None),
     "obs_leave_graphics": ([], None, None),
-    "obs_data_create": ([], P, "creating a settings object"),
     "obs_data_release": ([P], None, None),
-    "obs_data_set_string": ([P, c_char_p, c_char_p], None, None),
-    "obs_data_set_bool": ([P, c_char_p, c_bool], None, None),
     "obs_data_get_string": ([P, c_char_p], c_char_p, None),    # NULL read as the default
     "obs_data_get_int": ([P, c_char_p], c_int64, None),
     "obs_data_get_double": ([P, c_char_p], c_double, None),

@@ -99,7 +99,6 @@ class Plugin:
         self.supervisor.stop()
         for item in filters:
             item.channel.close()
-            item.release_video()        # outside the graphics context (see background_video.py)
 
     # ---- callbacks (names match registry.Persistent's trampolines) ----
     def create(self, handle: int, source, data) -> None:
@@ -133,7 +132,6 @@ class Plugin:
         item = self.filters.get(handle)
         if item is not None:
             item.collect_frame()
-            item.tick_video()
 
     def video_render(self, handle: int) -> bool:
         item = self.filters.get(handle)

@@ -17,6 +17,8 @@ blocks the worker should serve (the others' headers' beats are unused). Layout
     masks    mailbox   worker -> OBS   the mask, its coefficients and regions (messages.py)
     crops    mailbox   worker -> OBS   the rectangle to read back next (messages.CROP),
                                     or no data: none
+    backdrops mailbox  worker -> OBS   video mode's background, the clip's current frame
+                                    (messages.py)
 
 A mailbox is `SLOTS` slots plus the index of the newest one. Each slot is a 64-byte
 slot header (sequence, frame id, timestamp, width, height, byte count) then its data.
@@ -36,13 +38,14 @@ from dataclasses import dataclass
 from multiprocessing import shared_memory
 from typing import Optional
 
-from .messages import CROP, FRAME_CAP, MASK_CAP
+from .messages import BACKDROP_CAP, CROP, FRAME_CAP, MASK_CAP
 
 MAGIC = b"VBGC"
-VERSION = 6     # 2: masks carry their regions; 3: one worker, a hub lists the sources;
+VERSION = 7     # 2: masks carry their regions; 3: one worker, a hub lists the sources;
                 # 4: crops, and frames and masks up to 640x360 (RVM's input);
                 # 5: masks carry the guided filter's coefficients; 6: and, in blur and
-                # video modes, the blurred background
+                # video modes, the blurred background; 7: backdrops (the worker plays
+                # video mode's clip)
 ALIGN = 64
 SLOTS = 3
 JSON_CAP = 4096
@@ -142,12 +145,13 @@ def _box_size(capacity: int) -> int:
     return ALIGN + SLOTS * (_align(_SLOT.size) + _align(capacity))
 
 
-CAPACITIES = (JSON_CAP, FRAME_CAP, JSON_CAP, MASK_CAP, CROP.size)   # settings, frames, stats, masks, crops
+CAPACITIES = (JSON_CAP, FRAME_CAP, JSON_CAP, MASK_CAP, CROP.size, BACKDROP_CAP)
+# settings, frames, stats, masks, crops, backdrops
 BLOCK_SIZE = ALIGN + sum(_box_size(cap) for cap in CAPACITIES)
 
 
 class Channel:
-    """The whole block: header fields plus the five mailboxes."""
+    """The whole block: header fields plus the six mailboxes."""
 
     def __init__(self, shm: shared_memory.SharedMemory, owner: bool):
         self.shm, self.owner, self.name = shm, owner, shm.name.lstrip("/")
@@ -155,7 +159,7 @@ class Channel:
         for capacity in CAPACITIES:
             boxes.append(Mailbox(shm.buf, offset, capacity))
             offset += boxes[-1].size
-        self.settings, self.frames, self.stats, self.masks, self.crops = boxes
+        self.settings, self.frames, self.stats, self.masks, self.crops, self.backdrops = boxes
 
     @classmethod
     def create(cls, name: str, obs_pid: int) -> "Channel":

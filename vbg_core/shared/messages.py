@@ -20,6 +20,11 @@ covers these layouts too). Standard library only: OBS's embedded Python imports 
                              (below, made by vbg_core/engine/regions.py)
     crops    worker -> OBS   the rectangle to read back next (CROP: x0, y0, x1, y1 in
                              the frame's unit square), or no data: none
+    backdrops worker -> OBS  video mode's background: the clip's current frame, RGBA
+                             uint8 rows (the slot's width and height: the clip's own
+                             size, scaled down to what the frame shows and to at most
+                             BACKDROP_PIXELS), a new slot each time the clip moves on;
+                             the filter fits it to the frame as it draws
 
 Following the person (vbg_core/engine/roi.py): the worker asks for a crop around the
 person; the filter keeps reading back the whole frame at the model's size (the full
@@ -39,6 +44,8 @@ FRAME_HEAD = struct.Struct("<IIIIdddd")     # source w, h; crop w, h; crop x0, y
 FRAME_HEAD_BYTES = 64                       # FRAME_HEAD, padded
 FRAME_CAP = FRAME_HEAD_BYTES + 2 * MAX_PIXELS * 4      # the head, the whole frame and a crop
 CROP = struct.Struct("<dddd")
+BACKDROP_PIXELS = 1280 * 720        # video mode's background: a larger clip is sent scaled down
+BACKDROP_CAP = BACKDROP_PIXELS * 4
 
 # The regions after a mask: where its full-resolution alpha is certainly 0
 # (background), certainly 1 (person), or must be computed (edge), as rectangles in
