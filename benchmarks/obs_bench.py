@@ -131,6 +131,14 @@ def table(results) -> str:
     return "\n".join(lines)
 
 
+def with_background(config, clip: Path):
+    """A configuration with video mode's clip (and the one playing behind) replaced."""
+    label, kind, settings, *behind = config
+    if settings.get("mode") == "video":
+        settings = dict(settings, video_path=str(clip))
+    return (label, kind, settings, *(clip for _ in behind))
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=12.0, help="measured seconds per configuration")
@@ -141,6 +149,8 @@ def main(argv=None) -> int:
                         help="measure only these configurations (the first two always run)")
     parser.add_argument("--home", help="keep OBS's home (config, logs) here instead of a temporary folder")
     parser.add_argument("--video", default=str(VIDEO), help="the media source's clip (default: the coffee sample)")
+    parser.add_argument("--background-video", default=str(BACKGROUND_VIDEO),
+                        help="video mode's clip (default: the bundled 384x288 wall)")
     args = parser.parse_args(argv)
     env = {"VBG_PYTHON": os.environ.get("VBG_PYTHON", sys.executable), "VBG_STATS_INTERVAL": "5"}
     with tempfile.TemporaryDirectory(prefix="vbg-obs-bench-") as temporary:
@@ -148,7 +158,8 @@ def main(argv=None) -> int:
         sources = [media_source(SOURCE, str(Path(args.video).resolve()))]     # OBS runs elsewhere
         with ObsInstance(home, scripts=[str(ROOT / "obs_vbg.py")], sources=sources, env=env) as obs:
             time.sleep(3)
-            configs = [c for i, c in enumerate(CONFIGS) if i < 2 or not args.only or c[0] in args.only]
+            configs = [with_background(c, Path(args.background_video).resolve())
+                       for i, c in enumerate(CONFIGS) if i < 2 or not args.only or c[0] in args.only]
             rounds = [[measure(obs, *config, seconds=args.seconds, warmup=args.warmup)
                        for config in configs] for _ in range(args.rounds)]
     results = combine(rounds)
@@ -157,7 +168,8 @@ def main(argv=None) -> int:
     Path(args.out).write_text(
         "# OBS filter speed (benchmarks/obs_bench.py)\n\n"
         f"Machine: {machine()}.\n\n"
-        f"1280x720@30, preview off, `{Path(args.video).name}` looping as a media source; "
+        f"1280x720@30, preview off, `{Path(args.video).name}` looping as a media source "
+        f"(video mode's clip: `{Path(args.background_video).name}`); "
         f"{args.seconds:g} s measured per configuration after {args.warmup:g} s warm-up, "
         f"{args.rounds} interleaved rounds in one OBS run (median render time of the rounds). "
         "'added' is average_frame_render_time (GetStats) minus the no-filter run; skipped = render "
