@@ -89,6 +89,7 @@ class SourceLoop:
         self.settings: Optional[Settings] = None
         self.blurs = False              # the filter draws (or may draw) the blurred background
         self.backdrop: Optional[VideoBackdrop] = None   # video mode's clip
+        self.backdrop_id = 0            # the id of its frame sent last
         self.segmenter = None
         self.engine_key = None
         self.state = None
@@ -164,12 +165,14 @@ class SourceLoop:
 
     def play(self) -> None:
         """Send the clip's frame due now, if it moved on. Its id is the clock in
-        microseconds (time.monotonic() is system-wide), so ids grow across clips and
-        across worker restarts, and the filter reads each new frame once."""
+        microseconds (time.monotonic() is system-wide), and always above the last, so ids
+        grow across clips and across worker restarts (a coarse clock too), and the filter
+        reads each new frame once."""
         sent = self.backdrop.frame(time.monotonic(), self.frame_hw)
         if sent is not None:
             data, (width, height) = sent
-            self.channel.backdrops.write(data, width, height, int(time.monotonic() * 1e6))
+            self.backdrop_id = max(self.backdrop_id + 1, int(time.monotonic() * 1e6))
+            self.channel.backdrops.write(data, width, height, self.backdrop_id)
 
     def load_engine(self) -> None:
         key = (self.settings.model, self.settings.provider, self.settings.threads)

@@ -10,6 +10,12 @@ likewise); while no frame comes nothing is decoded. A frame is sent at the clip'
 size, scaled down (area average) to what the frame can show and to at most
 BACKDROP_PIXELS, only when the clip has moved on.
 
+Decoding and scaling run on a thread of their own (one per clip; FFmpeg and swscale let
+go of Python's lock), so a large clip never holds up the masks of any source: the
+worker's loop takes each frame when it is ready and asks for the next. The frame is
+scaled and turned into RGBA by one swscale call from the decoded picture (a 4K clip:
+6 ms a frame where RGB at full size, then OpenCV's area average, took 19).
+
 Why the worker and not an OBS media source drawn by the filter (what video mode did
 until the twelfth session): OBS then uploaded, converted and drew each frame of the
 clip in passes of their own, which cost as much as a whole mode (benchmarks/
@@ -18,9 +24,9 @@ decoded costs about as much as blur mode's.
 """
 
 import math
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Optional, Tuple
 
-import cv2
 import numpy as np
 
 from .cli.backdrop import BackgroundVideo
@@ -48,14 +54,17 @@ def backdrop_size(clip_wh: Tuple[int, int], frame_hw: Tuple[int, int]) -> Tuple[
 
 
 class VideoBackdrop:
-    """One source's clip: `frame(now, frame_hw)` -> the frame to send, or None."""
+    """One source's clip. The worker's loop calls `frame(now, frame_hw)`: -> a new frame
+    to send, or None; `decode` is the same work done at once (the thread's, and tests')."""
 
     def __init__(self, path: str, loop: bool):
         self.path, self.loop = path, loop
         self.video: Optional[BackgroundVideo] = None
+        self.pool: Optional[ThreadPoolExecutor] = None
+        self.job: Optional[Future] = None     # the decoding under way
         self.problem = ""               # why the clip is not (or no longer) played, in words
         self.started: Optional[float] = None
-        self.shown = None               # the player's frame sent last (compared by identity)
+        self.shown = None               # the decoded frame sent last (compared by identity)
         self.restart()
 
     def restart(self) -> None:
@@ -67,6 +76,8 @@ class VideoBackdrop:
             self.problem = ""
         except MediaError as exc:
             self.problem = unplayable(self.path, exc)
+            return
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="vbg-backdrop")
 
     @property
     def playing(self) -> bool:
@@ -74,27 +85,47 @@ class VideoBackdrop:
         return self.shown is not None
 
     def frame(self, now: float, frame_hw: Tuple[int, int]) -> Optional[Tuple[bytes, Tuple[int, int]]]:
-        """The clip's frame due `now` -> (RGBA bytes, (w, h)) if it is not the one sent
-        last, else None. A clip that fails to decode part way keeps its last frame sent."""
+        """The newest frame the thread made, if it made one since the last call (else
+        None); then the thread is asked for the frame due `now`. Never waits."""
         if self.video is None:
             return None
         if self.started is None:
             self.started = now
+        job = self.job
+        if job is not None and not job.done():
+            return None
+        self.job = None
         try:
-            rgb = self.video.at(now - self.started)
+            made = job.result() if job is not None else None
         except MediaError as exc:
             self.problem = unplayable(self.path, exc).replace("showing blur instead", "its last frame stays")
             self.close()
             return None
-        if rgb is self.shown:
+        self.job = self.pool.submit(self.decode, now - self.started, frame_hw)
+        return made
+
+    def decode(self, seconds: float, frame_hw: Tuple[int, int]) -> Optional[Tuple[bytes, Tuple[int, int]]]:
+        """The clip's frame due `seconds` after it started -> (RGBA bytes, (w, h)) if it
+        is not the one made last, else None. Raises MediaError if the clip cannot be
+        decoded further."""
+        decoded = self.video.decoded_at(seconds)
+        if decoded is self.shown:
             return None
-        self.shown = rgb
-        size = backdrop_size((rgb.shape[1], rgb.shape[0]), frame_hw)
-        if size != (rgb.shape[1], rgb.shape[0]):
-            rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
-        return cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2RGBA).tobytes(), size
+        self.shown = decoded
+        turns = self.video.reader.turns
+        upright = (decoded.height, decoded.width) if turns % 2 else (decoded.width, decoded.height)
+        size = backdrop_size(upright, frame_hw)
+        scaled = size[::-1] if turns % 2 else size
+        rgba = decoded.reformat(width=scaled[0], height=scaled[1], format="rgba", interpolation="AREA").to_ndarray()
+        if turns:
+            rgba = np.rot90(rgba, turns)
+        return np.ascontiguousarray(rgba).tobytes(), size
 
     def close(self) -> None:
+        """Stop the thread (after the decoding under way) and close the clip."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
+            self.pool, self.job = None, None
         if self.video is not None:
             self.video.close()
             self.video = None

@@ -32,7 +32,7 @@ class BackgroundVideo:
         if self.current is None:
             raise MediaError(f"cannot read background video {path}: it has no frames")
         self.upcoming = self._next()
-        self._rgb: Optional[np.ndarray] = None
+        self._rgb = None            # (the decoded frame, its upright RGB) answered last
 
     def _open(self) -> None:
         self.reader = VideoReader(self.path)
@@ -64,16 +64,21 @@ class BackgroundVideo:
         self.upcoming = self._next()
         return self.upcoming is not None
 
-    def at(self, seconds: float) -> np.ndarray:
-        """The background's RGB uint8 frame `seconds` after the input's first frame."""
-        advanced = False
+    def decoded_at(self, seconds: float):
+        """The background's decoded frame (PyAV VideoFrame, before its rotation) `seconds`
+        after the input's first frame; the same object until the next frame is due."""
         while self.upcoming is not None or self._wrap():
             if self.upcoming[0] > seconds + 1e-6:
                 break
-            self.current, self.upcoming, advanced = self.upcoming, self._next(), True
-        if advanced or self._rgb is None:
-            self._rgb = self.reader.rgb(self.current[1])
-        return self._rgb
+            self.current, self.upcoming = self.upcoming, self._next()
+        return self.current[1]
+
+    def at(self, seconds: float) -> np.ndarray:
+        """The background's RGB uint8 frame `seconds` after the input's first frame."""
+        frame = self.decoded_at(seconds)
+        if self._rgb is None or self._rgb[0] is not frame:
+            self._rgb = frame, self.reader.rgb(frame)
+        return self._rgb[1]
 
     def close(self) -> None:
         self.reader.close()
