@@ -86,7 +86,8 @@ class VideoBackdrop:
 
     def frame(self, now: float, frame_hw: Tuple[int, int]) -> Optional[Tuple[bytes, Tuple[int, int]]]:
         """The newest frame the thread made, if it made one since the last call (else
-        None); then the thread is asked for the frame due `now`. Never waits."""
+        None); then, if one is due, the thread is asked for the frame due `now`. Never
+        waits."""
         if self.video is None:
             return None
         if self.started is None:
@@ -101,7 +102,9 @@ class VideoBackdrop:
             self.problem = unplayable(self.path, exc).replace("showing blur instead", "its last frame stays")
             self.close()
             return None
-        self.job = self.pool.submit(self.decode, now - self.started, frame_hw)
+        seconds = now - self.started
+        if self.shown is None or self.video.due(seconds):     # no thread at work between frames
+            self.job = self.pool.submit(self.decode, seconds, frame_hw)
         return made
 
     def decode(self, seconds: float, frame_hw: Tuple[int, int]) -> Optional[Tuple[bytes, Tuple[int, int]]]:

@@ -64,6 +64,11 @@ class BackgroundVideo:
         self.upcoming = self._next()
         return self.upcoming is not None
 
+    def due(self, seconds: float) -> bool:
+        """Whether another frame is due `seconds` after the input's first frame (the
+        next one's time has come, or the clip ended and loops)."""
+        return self.loop if self.upcoming is None else self.upcoming[0] <= seconds + 1e-6
+
     def decoded_at(self, seconds: float):
         """The background's decoded frame (PyAV VideoFrame, before its rotation) `seconds`
         after the input's first frame; the same object until the next frame is due."""
