@@ -12,8 +12,9 @@ Prints mIoU (the worker's mask scaled to the frame, then area-resized to the mat
 size, person >= 128; and "as drawn": the alpha the filter draws from the worker's
 guided filter coefficients and the frame's luma, vbg.effect's alpha_guided), excess
 flicker (the share of pixels whose person/background decision flips between frames,
-the worker's minus the reference's, as devscore counts it) and the worker's step per frame in ms (median / mean: reading the frame,
-segmenting, the mask, its coefficients and regions written back). `--smoothing`,
+the worker's minus the reference's, as devscore counts it) and the worker's step per
+frame in ms (median / mean: reading the frame, segmenting, the mask, its coefficients
+and regions written back). `--smoothing`,
 `--model`: the temporal smoothing and the model (default: the settings' defaults).
 """
 

@@ -168,10 +168,11 @@ class SourceLoop:
         microseconds (time.monotonic() is system-wide), and always above the last, so ids
         grow across clips and across worker restarts (a coarse clock too), and the filter
         reads each new frame once."""
-        sent = self.backdrop.frame(time.monotonic(), self.frame_hw)
+        now = time.monotonic()
+        sent = self.backdrop.frame(now, self.frame_hw)
         if sent is not None:
             data, (width, height) = sent
-            self.backdrop_id = max(self.backdrop_id + 1, int(time.monotonic() * 1e6))
+            self.backdrop_id = max(self.backdrop_id + 1, int(now * 1e6))
             self.channel.backdrops.write(data, width, height, self.backdrop_id)
 
     def load_engine(self) -> None:

@@ -238,29 +238,30 @@ class VbgFilter:
         gpu.use_mask()
         guided = view.settings.edges and gpu.coef_tex is not None   # made by the worker
         params, mode = {"image": frame}, view.mode
-        backdrop = self._backdrop(view) if mode in ("image", "video") else None
-        mode = "image" if backdrop else "blur" if mode == "video" else mode   # no clip frame yet: blur
-        if mode == "blur":     # the worker's blur; the frame read back until its first (a frame or two)
-            params["bg"] = gpu.blurred_tex or small
-        elif mode == "image":
-            texture, backdrop_size, fit = backdrop
-            params["bg"], params["bg_xform"] = texture, fit_uv(size, backdrop_size, fit)
-            if view.mode == "image":        # a picture (not a video's frame): fitted once, then
-                params["bg"] = gpu.fitted(view.image, texture, size, params.pop("bg_xform"))
-                mode = "blur"               # drawn as blur's frame-sized background is
+        if mode == "image":         # a picture: fitted once, then drawn as blur's frame-sized background is
+            image = view.image
+            xform = fit_uv(size, (image.head.cx, image.head.cy), view.settings.image_fit)
+            params["bg"], mode = gpu.fitted(image, image.texture(), size, xform), "blur"
+        elif mode == "video":       # the clip's frame the worker sent last; before the first: blur
+            clip = self._clip_frame(view)
+            if clip is None:
+                mode = "blur"
+            else:
+                texture, clip_size = clip
+                params.update(bg=texture, bg_xform=fit_uv(size, clip_size, view.settings.video_fit))
+                mode = "image"
+        if mode == "blur":          # the worker's blur; the frame read back until its first (a frame or two)
+            params.setdefault("bg", gpu.blurred_tex or small)
         elif mode == "color":
             params["color"] = tuple(c / 255.0 for c in view.settings.color) + (1.0,)
         by_regions = gpu.composite(mode, guided, size, params, frame)
         fine = self.mask_size[0] * self.mask_size[1] > self.model_area
         self.frame_stats.add(self.frame_id - self.mask_id, by_regions, fine)
 
-    def _backdrop(self, view: View):
-        """The background picture of image or video mode -> (texture, (w, h), fit), or
-        None while the clip has no frame for this view: the newest the worker sent, kept
-        until another comes (video_backdrop.py)."""
-        if view.mode == "image":
-            image = view.image
-            return image.texture(), (image.head.cx, image.head.cy), view.settings.image_fit
+    def _clip_frame(self, view: View):
+        """Video mode's background -> (texture, (w, h)): the newest frame of the clip the
+        worker sent, kept until another comes (video_backdrop.py); None while this clip
+        has none yet."""
         gpu, clip = self.gpu, (view.settings.video_path, view.settings.video_loop)
         if self.backdrop_clip != clip:          # another clip: not the last one's frame
             self.backdrop_clip, gpu.backdrop = clip, None
@@ -268,7 +269,7 @@ class VbgFilter:
         if slot is not None:
             self.backdrop_id = slot.frame_id
             gpu.upload_backdrop(slot.data, (slot.width, slot.height))
-        return gpu.backdrop and gpu.backdrop + (view.settings.video_fit,)
+        return gpu.backdrop
 
     def free_garbage(self) -> None:
         while not self.garbage.empty():
