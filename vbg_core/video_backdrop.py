@@ -37,10 +37,13 @@ UNREADABLE = ("cannot read video", "cannot decode video")    # FFmpeg's own fail
 
 
 def unplayable(path: str, exc: MediaError) -> str:
-    """Why the clip is not shown, in words."""
+    """Why the clip is not shown, in words (the player's own words when they already
+    name the clip, e.g. a file removed after OBS checked it)."""
     text = str(exc)
-    reason = "not a video file, or corrupt" if text.startswith(UNREADABLE) else text
-    return f"cannot play background video {path} ({reason}) — showing blur instead"
+    if text.startswith(UNREADABLE):
+        return f"cannot play background video {path} (not a video file, or corrupt) — showing blur instead"
+    return f"{text} — showing blur instead" if path in text else \
+        f"cannot play background video {path} ({text}) — showing blur instead"
 
 
 def backdrop_size(clip_wh: Tuple[int, int], frame_hw: Tuple[int, int]) -> Tuple[int, int]:

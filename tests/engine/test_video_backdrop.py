@@ -89,6 +89,14 @@ def test_a_file_that_is_no_video_says_so(tmp_path):
     assert backdrop.frame(0.0, FRAME_HW) is None and not backdrop.playing
 
 
+def test_a_clip_removed_before_the_worker_opens_it_says_so_once(tmp_path):
+    """OBS checked the file, then it went (a race): the player's own words, not nested."""
+    gone = tmp_path / "gone.mp4"
+    backdrop = VideoBackdrop(str(gone), loop=True)
+    assert backdrop.problem == f"background video not found: {gone} — showing blur instead"
+    assert backdrop.frame(0.0, FRAME_HW) is None and not backdrop.playing
+
+
 def test_a_cut_short_clip_plays_what_it_has_and_never_raises(tmp_path):
     cut = tmp_path / "cut.mp4"
     cut.write_bytes(CLIP.read_bytes()[: CLIP.stat().st_size // 3])

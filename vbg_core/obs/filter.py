@@ -89,6 +89,7 @@ class VbgFilter:
         self.backdrop_id = -1
         self.backdrop_clip = None       # (path, looping) of the clip the backdrop texture is of
         self.backdrop_problem = ""      # the worker's word on video mode's clip, logged once
+        self.problem_lock = threading.Lock()    # status() runs on the UI and supervisor threads
         self.crop_rect = None           # the rectangle the worker asks to read back (unit square)
         self.model_area = 0
         self.frame_stats = FrameStats()
@@ -280,9 +281,10 @@ class VbgFilter:
         """What is really happening, in plain words (UI or supervisor thread)."""
         facts = self.status_facts()
         problem = facts.stats.get("backdrop_problem", "")
-        if problem and problem != self.backdrop_problem:
+        with self.problem_lock:         # one of the two threads logs a new word
+            logged, self.backdrop_problem = self.backdrop_problem, problem
+        if problem and problem != logged:
             self.log(problem, L.LOG_WARNING)
-        self.backdrop_problem = problem
         said = status(facts, "; ".join(n for n in (self.view.notice, problem, self.mask_problem) if n))
         self.was_behind = said.state is State.BEHIND
         return said
