@@ -95,10 +95,11 @@ class Workspace:
         return array
 
 
-# The engine's two thread pools, made once here (their threads start with the first job).
+# The engine's thread pools, made once here (their threads start with the first job).
 BANDS = min(4, os.cpu_count() or 1)
 _BAND_POOL = ThreadPoolExecutor(max_workers=max(1, BANDS - 1), thread_name_prefix="vbg-band")
 _ASIDE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vbg-aside")
+_BEHIND = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vbg-behind")
 
 
 def aside(work: Callable, *args) -> Future:
@@ -106,6 +107,12 @@ def aside(work: Callable, *args) -> Future:
     the caller's own work; -> its Future. Not the band pool: a long job there would
     hold up the bands that the caller runs meanwhile."""
     return _ASIDE.submit(work, *args)
+
+
+def behind(work: Callable, *args) -> Future:
+    """Run `work(*args)` on a thread of its own whose result a later frame takes (no
+    frame waits for it): not `aside`'s, whose short jobs this frame waits for."""
+    return _BEHIND.submit(work, *args)
 
 
 def in_bands(work: Callable[[slice], None], height: int, bands: int = 0) -> None:

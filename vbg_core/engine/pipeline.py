@@ -1,5 +1,6 @@
 """segment -> refine -> compose for one stream of frames (the command line's engine)."""
 
+from dataclasses import replace
 from typing import Callable, Optional, Sequence
 
 import cv2
@@ -8,8 +9,8 @@ import numpy as np
 from . import roi
 from .blobs import stray
 from .compose import Compositor
-from .imaging import Pyramid, Workspace, aside
-from .pose import PoseTracker, PoseState
+from .imaging import Pyramid, Workspace, aside, behind
+from .pose import SEARCH_EVERY, PoseTracker, PoseState, searching
 from .pose_landmarks import Body
 from .refine import RefineState, for_model, guide_level, refine_lowres, upsample, upsample_colour
 from .segment import Memory, Segmenter, open_segmenter
@@ -42,6 +43,7 @@ class Pipeline:
         # pose.py: whole bodies, several people (the selfie model is for close-ups)
         self.pose = PoseTracker(settings.provider, settings.threads) if settings.bodies and plain else None
         self.pose_state: Optional[PoseState] = None
+        self._search = None             # (a search for people behind the frames: its Future, frames since)
         self._work = Workspace()
 
     def reset(self) -> None:
@@ -49,6 +51,7 @@ class Pipeline:
         self.roi = None
         self.memory = None
         self.pose_state = None
+        self._search = None
 
     def alpha(self, rgb_u8: np.ndarray, still: bool = False) -> np.ndarray:
         """RGB uint8 frame -> refined alpha uint8 of the same size (255 = person).
@@ -149,6 +152,8 @@ class Pipeline:
         them and lays them into the selfie model's probabilities (`combine`)."""
         if self.pose is None:
             return _same
+        if self._searched(frame):
+            return _same
         frame_hw = frame.image.shape[:2]
         pending = aside(self.pose.track, frame, self.pose_state)
 
@@ -156,6 +161,28 @@ class Pipeline:
             bodies, self.pose_state = pending.result()
             return laid_in(probs, bodies, frame_hw)
         return lay_in
+
+    def _searched(self, frame: Pyramid) -> bool:
+        """While nobody is tracked, the search for someone new (`pose.searching`: the
+        detector, and the landmark model on what it finds) runs behind the frames on a
+        thread of its own, so no frame waits for it. -> whether this frame leaves the
+        bodies alone (a search began, or is still running). A finished search's people
+        are tracked from the frame that takes it on; it is waited for only when the
+        next one would be due (a very slow machine)."""
+        if self._search is None:
+            if not searching(self.pose_state):
+                return False
+            self._search = (behind(self.pose.track, frame, self.pose_state), 1)
+            return True
+        future, frames = self._search
+        if not future.done() and frames < SEARCH_EVERY:
+            self._search = (future, frames + 1)
+            return True
+        self._search = None
+        _, state = future.result()
+        # as if it had run in its own frame (the same frames search as without this)
+        self.pose_state = replace(state, since_detect=state.since_detect + frames - 1)
+        return False
 
     def _upsample(self, frame: Pyramid, alpha_lo: np.ndarray, still: bool = False) -> np.ndarray:
         if still and self.settings.edges:

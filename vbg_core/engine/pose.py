@@ -122,6 +122,14 @@ class PoseTracker:
         return probs
 
 
+def searching(state: Optional[PoseState]) -> bool:
+    """Nobody is tracked or held and this frame is the one to look for someone new:
+    only the detector (and the landmark model on what it finds) runs, and what it finds
+    can be taken a few frames later (`Pipeline`: behind the frames, not in them)."""
+    return (state is not None and not state.rects and not state.held
+            and state.since_detect + 1 >= SEARCH_EVERY)
+
+
 def kept(body: Body, frame_hw, admitting: bool) -> bool:
     """Tracked: a person (presence) whose whole body is in view (`Body.whole`: stricter
     to start than to keep); a close-up is the selfie model's alone (and costs no landmark

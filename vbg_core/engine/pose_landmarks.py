@@ -20,7 +20,8 @@ from ..shared.models import get_model
 
 SIZE = 256
 ALIGN_CENTRE, ALIGN_SCALE = 33, 34      # the auxiliary landmarks that give the next region
-WHOLE_BODY = (23, 24, 25, 26)           # hips and knees: visible = a whole body, not a close-up
+SHOULDERS, HIPS, KNEES = (11, 12), (23, 24), (25, 26)
+WHOLE_BODY = HIPS + KNEES               # visible = a whole body, not a close-up
 MIN_VISIBILITY = 0.5
 # A whole body's landmarks reach at least this share of the frame's height to start
 # tracking (a little less to keep it): a smaller one is a phantom, such as a hand
@@ -28,6 +29,13 @@ MIN_VISIBILITY = 0.5
 # (benchmarks/RESULTS.md): the children on the bed and the juggler reach 0.30 and up;
 # a person that small in the picture is far from the camera and left to the selfie model.
 MIN_EXTENT, MIN_EXTENT_KEPT = 0.3, 0.25
+# To start tracking, the torso (shoulders' midpoint to hips') points down the frame within
+# this many degrees of upright. The phantom whole bodies the model puts on a torso at a
+# table (an arm read as a body) lie at 53-176 degrees (sam2_coffee: 37 of 38 beyond 60);
+# real ones seen afresh on every frame of the juggling and bed clips at 0-42, but for 3
+# of 290 (a child tumbling: then taken at a later look). Measured: benchmarks/RESULTS.md,
+# "Phantom bodies at a table".
+MAX_TILT = 60.0
 
 
 @dataclass(frozen=True)
@@ -48,7 +56,8 @@ class Body:
         knee is often hidden or blurred); to keep tracking, its hips inside the frame.
         (Measured: also asking for both knees, or for the nose, loses the second child
         on the bed; a torso at a table still shows phantom hips and knees now and then.)
-        And its landmarks reach MIN_EXTENT of the frame's height (MIN_EXTENT_KEPT to keep)."""
+        And its landmarks reach MIN_EXTENT of the frame's height (MIN_EXTENT_KEPT to keep);
+        to start, an upright torso (within MAX_TILT)."""
         h, w = frame_hw
         body = self.landmarks[:33]
         if max(np.ptp(body[:, 0]), np.ptp(body[:, 1])) < h * (MIN_EXTENT if admitting else MIN_EXTENT_KEPT):
@@ -56,7 +65,15 @@ class Body:
         points, seen = self.landmarks[list(WHOLE_BODY)], self.in_view[list(WHOLE_BODY)] >= MIN_VISIBILITY
         inside = (points[:, 0] >= 0) & (points[:, 0] < w) & (points[:, 1] >= 0) & (points[:, 1] < h)
         seen &= inside
-        return bool(seen[:2].all() and seen[2:].any()) if admitting else bool(inside[:2].all())
+        if not admitting:
+            return bool(inside[:2].all())
+        return bool(seen[:2].all() and seen[2:].any()) and self.tilt() <= MAX_TILT
+
+    def tilt(self) -> float:
+        """The torso's angle from upright in the picture, in degrees (0: shoulders
+        straight above the hips, 90: lying, 180: upside down)."""
+        dx, dy = self.landmarks[list(HIPS)].mean(0) - self.landmarks[list(SHOULDERS)].mean(0)
+        return float(np.degrees(np.arctan2(abs(dx), dy)))
 
     def probs(self, frame_hw, grid_hw) -> np.ndarray:
         """The segmentation over the frame at grid_hw (< 0 outside the region)."""
