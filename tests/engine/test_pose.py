@@ -8,7 +8,7 @@ import pytest
 
 from realdata import load_photo, sample_frames
 from vbg_core.engine import metrics, pose, pose_geometry
-from vbg_core.engine.imaging import Pyramid
+from vbg_core.engine.imaging import Pyramid, shared
 from vbg_core.engine.pipeline import Pipeline
 from vbg_core.engine.pose import PoseTracker
 from vbg_core.shared.settings import Settings
@@ -91,6 +91,24 @@ def test_both_children_on_the_bed_are_kept(tracker, bedroom):
         hips = [body.landmarks[33] for body in result.bodies]
         person = result.probs > 0.5
         assert all(person[int(y), int(x)] for x, y in hips)
+
+
+def test_two_peoples_landmark_runs_share_the_two_cores(tracker, bedroom):
+    """`vbg`'s tracker (imaging.shared) runs the second child's landmark model on the
+    band pool while the first child's runs here: two threads, the same bodies as the
+    OBS worker's tracker makes in turn."""
+    spread = PoseTracker(spread=shared)
+    threads, landmarks = set(), spread.landmarks
+
+    def watched(frame, rect):
+        threads.add(threading.current_thread().name)
+        return landmarks(frame, rect)
+    spread.landmarks = watched
+    in_turn, both = _track(tracker, bedroom[:10]), _track(spread, bedroom[:10])
+    assert len(both[-1].state.rects) == 2 and len(threads) == 2, threads
+    for a, b in zip(in_turn, both):
+        assert [x.presence for x in a.bodies] == [x.presence for x in b.bodies]
+        assert all(np.array_equal(x.seg_f32, y.seg_f32) for x, y in zip(a.bodies, b.bodies))
 
 
 def test_a_child_hidden_for_a_moment_is_taken_back_in_his_last_region(tracker, bedroom):

@@ -3,7 +3,7 @@
 import os
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Callable
+from typing import Callable, Sequence
 
 import cv2
 import numpy as np
@@ -113,6 +113,16 @@ def behind(work: Callable, *args) -> Future:
     """Run `work(*args)` on a thread of its own whose result a later frame takes (no
     frame waits for it): not `aside`'s, whose short jobs this frame waits for."""
     return _BEHIND.submit(work, *args)
+
+
+def shared(work: Callable, items: Sequence) -> list:
+    """[work(item) for item in items], every second one on the band pool meanwhile (idle
+    then: the bands' passes come after): several people's landmark runs on two cores."""
+    futures = [_BAND_POOL.submit(work, item) for item in items[1::2]]
+    out = [work(item) for item in items[0::2]]
+    for index, future in enumerate(futures):
+        out.insert(2 * index + 1, future.result())
+    return out
 
 
 def in_bands(work: Callable[[slice], None], height: int, bands: int = 0) -> None:

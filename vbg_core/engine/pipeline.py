@@ -9,7 +9,7 @@ import numpy as np
 from . import roi
 from .blobs import stray
 from .compose import Compositor
-from .imaging import Pyramid, Workspace, aside, behind
+from .imaging import Pyramid, Workspace, aside, behind, shared
 from .pose import SEARCH_EVERY, PoseTracker, PoseState, searching
 from .pose_landmarks import Body
 from .refine import RefineState, for_model, guide_level, refine_lowres, upsample, upsample_colour
@@ -41,7 +41,7 @@ class Pipeline:
         self.memory: Memory = None
         self.roi: Optional[roi.RoiState] = None
         # pose.py: whole bodies, several people (the selfie model is for close-ups)
-        self.pose = PoseTracker(settings.provider, settings.threads) if settings.bodies and plain else None
+        self.pose = PoseTracker(settings.provider, settings.threads, shared) if settings.bodies and plain else None
         self.pose_state: Optional[PoseState] = None
         self._search = None             # (a search for people behind the frames: its Future, frames since)
         self._work = Workspace()

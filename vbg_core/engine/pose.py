@@ -21,7 +21,7 @@ frame, starting from `None`. `result.probs` is the bodies' segmentation over the
 """
 
 from dataclasses import dataclass
-from typing import Optional, Tuple
+from typing import Callable, Optional, Tuple
 
 import numpy as np
 
@@ -53,12 +53,19 @@ class PoseResult:
     state: PoseState
 
 
+def _in_turn(work: Callable, items) -> list:
+    return [work(item) for item in items]
+
+
 class PoseTracker:
     """RGB frames of one stream (any size) -> the bodies' segmentation and next regions."""
 
-    def __init__(self, provider: str = "cpu", threads: int = 1):
+    def __init__(self, provider: str = "cpu", threads: int = 1, spread: Callable = _in_turn):
+        """`spread(work, items)`: how the people's landmark runs are made (in turn, or
+        `imaging.shared`: two at once in `vbg`; the OBS worker keeps to one core)."""
         self.detector = PoseDetector(provider, threads)
         self.landmarks = LandmarkModel(provider, threads)
+        self.spread = spread
 
     def __call__(self, frame: Pyramid, state: Optional[PoseState], grid_hw) -> PoseResult:
         bodies, next_state = self.track(frame, state)
@@ -88,8 +95,9 @@ class PoseTracker:
         if state is None:
             return [], False, ()
         frame_hw = frame.image.shape[:2]
-        bodies = [self.landmarks(frame, rect) for rect in state.rects]
-        retried = [self.landmarks(frame, rect) for rect, _ in state.held]
+        rects = state.rects + tuple(rect for rect, _ in state.held)
+        looked = self.spread(lambda rect: self.landmarks(frame, rect), rects)
+        bodies, retried = looked[:len(state.rects)], looked[len(state.rects):]
         tracked = [kept(b, frame_hw, False) for b in bodies]
         back = [kept(b, frame_hw, True) for b in retried]
         held = [(b.rect, HOLD) for b, k in zip(bodies, tracked) if not k and b.whole(frame_hw, False)]
