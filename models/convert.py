@@ -269,9 +269,11 @@ def convert(tflite_path: Path) -> onnx.ModelProto:
         store_float16(model)
     model.producer_name = f"tf2onnx {tf2onnx.__version__} + obs-vbg models/convert.py"
     what = "Pose" if tflite_path.stem.startswith("pose") else "Selfie Segmentation"
-    source = (f"npm {NPM_SOURCE[tflite_path.stem][0].rsplit('/', 1)[1]} ({NPM_SOURCE[tflite_path.stem][2]})"
-              if tflite_path.stem in NPM_SOURCE else
-              f"mediapipe=={MEDIAPIPE_VERSION} ({TFLITE_DIRS[tflite_path.stem]}/{tflite_path.name})")
+    if tflite_path.stem in NPM_SOURCE:
+        url, _, member = NPM_SOURCE[tflite_path.stem]
+        source = f"npm {url.rsplit('/', 1)[1]} ({member})"
+    else:
+        source = f"mediapipe=={MEDIAPIPE_VERSION} ({TFLITE_DIRS[tflite_path.stem]}/{tflite_path.name})"
     model.doc_string = f"MediaPipe {what} from {source}, Apache-2.0"
     onnx.checker.check_model(model, full_check=True)
     return model

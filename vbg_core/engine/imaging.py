@@ -119,9 +119,9 @@ def shared(work: Callable, items: Sequence) -> list:
     """[work(item) for item in items], every second one on the band pool meanwhile (idle
     then: the bands' passes come after): several people's landmark runs on two cores."""
     futures = [_BAND_POOL.submit(work, item) for item in items[1::2]]
-    out = [work(item) for item in items[0::2]]
-    for index, future in enumerate(futures):
-        out.insert(2 * index + 1, future.result())
+    out = [None] * len(items)
+    out[0::2] = [work(item) for item in items[0::2]]
+    out[1::2] = [future.result() for future in futures]
     return out
 
 
